@@ -1,0 +1,90 @@
+//! Line splitting for the header block: LF ends a line, a CR directly before it is dropped,
+//! and any other CR stays in the line (a bare CR is not a line break).
+
+/// One line of input without its line ending.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    pub text: &'a [u8],
+    /// Byte offset of the line's first byte in the input.
+    pub offset: usize,
+    /// Byte offset just past the line ending.
+    pub end: usize,
+    /// 1-based line number.
+    pub line_number: usize,
+    /// Length in bytes without the line ending.
+    pub length: usize,
+}
+
+/// Lines of a header block, and whether the byte limit cut them short.
+pub struct Lines<'a> {
+    lines: Vec<Line<'a>>,
+    pub truncated: bool,
+}
+
+impl<'a> std::ops::Deref for Lines<'a> {
+    type Target = Vec<Line<'a>>;
+    fn deref(&self) -> &Vec<Line<'a>> {
+        &self.lines
+    }
+}
+
+impl<'a> std::ops::DerefMut for Lines<'a> {
+    fn deref_mut(&mut self) -> &mut Vec<Line<'a>> {
+        &mut self.lines
+    }
+}
+
+/// Splits `bytes` into lines up to the end of the header block: the first empty line is
+/// included, and splitting continues past it only while header-like lines follow (so that
+/// pasted headers with empty lines between them can be read). Stops after `max_bytes`.
+pub fn split_lines(bytes: &[u8], max_bytes: usize) -> Lines<'_> {
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    let mut line_number = 1;
+    let mut truncated = false;
+    let mut empty_run = 0;
+    while offset < bytes.len() {
+        if offset >= max_bytes {
+            truncated = true;
+            break;
+        }
+        let newline = memchr(b'\n', &bytes[offset..]);
+        let end = newline.map_or(bytes.len(), |i| offset + i + 1);
+        let mut text = &bytes[offset..newline.map_or(bytes.len(), |i| offset + i)];
+        if newline.is_some() && text.last() == Some(&b'\r') {
+            text = &text[..text.len() - 1];
+        }
+        lines.push(Line {
+            text,
+            offset,
+            end,
+            line_number,
+            length: text.len(),
+        });
+
+        // Past an empty line only a few more lines are needed: enough to tell pasted
+        // headers and a double-spaced paste from a body.
+        if text.is_empty() {
+            empty_run += 1;
+        } else if empty_run > 0 && !looks_like_field(text) {
+            break;
+        }
+        if empty_run > 0 && lines.len() > 1 && text.is_empty() && empty_run > 3 {
+            break;
+        }
+        offset = end;
+        line_number += 1;
+    }
+    Lines { lines, truncated }
+}
+
+fn looks_like_field(text: &[u8]) -> bool {
+    match text.iter().position(|&b| b == b':') {
+        Some(colon) => colon > 0 && text[..colon].iter().all(|&b| (33..=126).contains(&b)),
+        None => false,
+    }
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}

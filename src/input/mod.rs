@@ -1,0 +1,1 @@
+//! Message input (being written)
