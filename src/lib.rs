@@ -7,8 +7,12 @@
 //! analysis never prints.
 
 pub mod analysis;
+pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod headers;
 pub mod input;
+pub mod iplist;
 pub mod parse;
 pub mod report;
+pub mod scan;

@@ -1,1 +1,27 @@
-fn main() {}
+//! The `mailtrace` binary: parses arguments, sets up logging and runs the command.
+
+use clap::Parser;
+use mailtrace::cli::{Cli, run};
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let code = run(cli);
+    std::process::exit(code as i32);
+}
+
+/// Sends `tracing` diagnostics to stderr; `-v` raises the level and RUST_LOG overrides it.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+}

@@ -1,3 +1,178 @@
 //! Analysis passes: each reads the header model and adds findings to the report.
+//!
+//! [`analyze`] runs them in order: relay chain and trust boundary, recorded
+//! authentication, Exchange stamps, sender identity, stripped headers, IP lists, and last
+//! the spoof score, which only reads what the other passes found.
 
 pub mod arc;
+pub mod auth;
+pub mod chain;
+pub mod exchange;
+pub mod ipmatch;
+pub mod score;
+pub mod sender;
+pub mod signals;
+pub mod stripped;
+
+use crate::config::AnalysisConfig;
+use crate::finding::{Finding, Severity};
+use crate::headers::HeaderBlock;
+use crate::input::{InputMessage, MsgMetadata, Source, TransportHeaders};
+use auth::AuthSection;
+use chain::{Origin, RelayChain};
+use exchange::ExchangeSection;
+use ipmatch::{FoundIp, IpMatch};
+use score::Spoof;
+use sender::MessageSummary;
+use serde::Serialize;
+
+/// Everything mailtrace concluded about one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub source: Source,
+    pub headers: HeaderBlock,
+    pub message: MessageSummary,
+    pub chain: RelayChain,
+    pub origin: Option<Origin>,
+    pub addresses: Vec<FoundIp>,
+    pub auth: AuthSection,
+    pub exchange: ExchangeSection,
+    pub findings: Vec<Finding>,
+    pub ip_matches: Vec<IpMatch>,
+    pub spoof: Spoof,
+    /// MAPI metadata when the message came from an Outlook .msg file.
+    pub msg: Option<MsgMetadata>,
+}
+
+impl Report {
+    /// Returns the highest severity among the findings.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// Tells whether the message carried transport headers to analyse (a .msg draft or sent
+    /// item has none, so it has no chain and no authentication verdicts).
+    pub fn has_transport_headers(&self) -> bool {
+        self.msg
+            .as_ref()
+            .is_none_or(|m| matches!(m.transport_headers, TransportHeaders::Present))
+    }
+}
+
+/// Error for a message whose bytes hold no header block.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_label}: {reason}")]
+pub struct AnalysisError {
+    pub source_label: String,
+    pub reason: String,
+}
+
+/// Analyses one message.
+pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, AnalysisError> {
+    // Step 1: the header block. A .msg without transport headers has none, and that is a
+    // state to report, not an error.
+    let no_transport_headers = input
+        .msg
+        .as_ref()
+        .is_some_and(|m| !matches!(m.transport_headers, TransportHeaders::Present));
+    let headers = if no_transport_headers {
+        HeaderBlock::default()
+    } else {
+        HeaderBlock::parse(&input.bytes, &config.parse).map_err(|error| AnalysisError {
+            source_label: source_label(&input.source),
+            reason: format!("{error}; expected an RFC 5322 message (.eml), an Outlook .msg, an mbox or a Maildir file"),
+        })?
+    };
+
+    // Step 2: the passes, each reading what the earlier ones produced.
+    let chain = chain::build_chain(&headers, config);
+    let auth = auth::read_auth(&headers, &chain, config);
+    let exchange = exchange::read_exchange(&headers, &chain, config);
+    let message = sender::read_sender(&headers);
+    let stripped = stripped::find_stripped(&headers, &chain, &auth);
+    let addresses = ipmatch::collect_addresses(&headers, &chain, &auth, &exchange);
+    let ip_matches = ipmatch::match_lists(&addresses, config);
+    let origin = chain.origin().or_else(|| fallback_origin(&addresses));
+
+    // Step 3: findings in one list, most severe first, then the score.
+    let mut findings: Vec<Finding> = input.findings.clone();
+    findings.extend(headers.findings.iter().cloned());
+    findings.extend(chain.findings.iter().cloned());
+    findings.extend(auth.findings.iter().cloned());
+    findings.extend(auth.arc.findings.iter().cloned());
+    findings.extend(exchange.findings.iter().cloned());
+    findings.extend(message.findings.iter().cloned());
+    findings.extend(stripped);
+    findings.extend(signals::ip_match_findings(&ip_matches));
+    if no_transport_headers {
+        findings.push(no_transport_headers_finding(input));
+    }
+    let mut report = Report {
+        source: input.source.clone(),
+        headers,
+        message,
+        chain,
+        origin,
+        addresses,
+        auth,
+        exchange,
+        findings,
+        ip_matches,
+        spoof: score::ScoreBuilder::default().finish(),
+        msg: input.msg.clone(),
+    };
+    signals::add_sender_findings(&mut report, config);
+    report.findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    report.spoof = signals::score(&report, config);
+    Ok(report)
+}
+
+/// Uses the connecting address Exchange recorded when the Received chain gives none.
+fn fallback_origin(addresses: &[FoundIp]) -> Option<Origin> {
+    let preferred = [
+        "X-Forefront-Antispam-Report CIP",
+        "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
+        "X-Originating-IP",
+        "X-Sender-IP",
+    ];
+    preferred.iter().find_map(|source| {
+        addresses
+            .iter()
+            .find(|a| a.location == *source)
+            .map(|a| Origin {
+                ip: Some(a.ip),
+                hop: None,
+                source: a.location.clone(),
+            })
+    })
+}
+
+fn no_transport_headers_finding(input: &InputMessage) -> Finding {
+    let stripped = input
+        .msg
+        .as_ref()
+        .is_some_and(|m| matches!(m.transport_headers, TransportHeaders::Stripped));
+    let detail = if stripped {
+        "The .msg file has a transport-headers stream, but it is empty or all NUL bytes. Without headers there is no relay chain and no recorded authentication; the MAPI sender and times are reported instead."
+    } else {
+        "The .msg file has no transport headers (PR_TRANSPORT_MESSAGE_HEADERS): it is a draft, a sent item or an internal message. There is no relay chain and no recorded authentication; the MAPI sender and times are reported instead."
+    };
+    Finding::new(
+        "input.no-transport-headers",
+        Severity::Info,
+        "No transport headers: authentication verdicts are not available",
+        detail,
+    )
+}
+
+/// Returns a short label for a message's source, for errors.
+pub fn source_label(source: &Source) -> String {
+    let mut label = source.path.clone();
+    if let Some(index) = source.index {
+        label.push_str(&format!(" message {index}"));
+    }
+    if let Some(attachment) = &source.attachment {
+        label.push_str(&format!(" attachment {}", attachment.index));
+    }
+    label
+}

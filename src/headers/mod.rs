@@ -432,13 +432,16 @@ impl<'a> Splitter<'a> {
             return;
         };
         let looks_like_field = field_name(self.lines[first].text).is_some();
-        let was_double_spaced = self.block.fields.len() <= 2 || body_line >= 2;
-        if looks_like_field && was_double_spaced && first == body_line + 1 {
+        let then_empty = self
+            .lines
+            .get(first + 1)
+            .is_none_or(|next| next.text.is_empty());
+        if looks_like_field && first == body_line && then_empty {
             self.block.findings.push(Finding::new(
                 "header.double-spaced-paste",
                 Severity::Low,
                 "Header fields continue after the empty line: probably headers pasted with double spacing",
-                "The body starts with an empty line and a header field, as when headers are copied from a viewer that double-spaces lines. Run again with --pasted-headers to read all of them.",
+                "The first body line is a header field followed by an empty line, as when headers are copied from a viewer that double-spaces lines. Run again with --pasted-headers to read all of them.",
             ));
         }
     }
@@ -457,7 +460,11 @@ impl<'a> Splitter<'a> {
     fn finish(&mut self) {
         if self.lines.truncated {
             let limit = self.options.limits.max_header_bytes;
-            self.limit_reached("header bytes", limit, self.lines.last().map_or(0, |l| l.line_number));
+            self.limit_reached(
+                "header bytes",
+                limit,
+                self.lines.last().map_or(0, |l| l.line_number),
+            );
         }
         if !self.long_lines.is_empty() {
             self.block.findings.push(Finding::new(

@@ -1,0 +1,395 @@
+//! Relay chain: Received fields become hops ordered oldest first, with UTC timestamps,
+//! signed delays, continuity checks and the trust boundary that yields the origin IP.
+
+use crate::config::AnalysisConfig;
+use crate::finding::{Finding, Severity};
+use crate::headers::{Header, HeaderBlock};
+use crate::iplist::is_non_public;
+use crate::parse::received::{Received, parse_received};
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// One relay hop: a parsed Received field and what the analysis concluded about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    /// 1 for the oldest (bottom-most) Received field.
+    pub index: usize,
+    pub received: Received,
+    /// Seconds since the previous (older) hop; negative means clock skew.
+    pub delay_seconds: Option<f64>,
+    /// Added by the recipient's own systems (above the trust boundary).
+    pub internal: bool,
+    /// Rebuilt from a Received field that an injected line split in two.
+    pub reconstructed: bool,
+    /// Line of the Received field in the message.
+    pub line: usize,
+    pub raw: String,
+}
+
+/// The first external hop's address: where the message entered the recipient's systems.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Origin {
+    pub ip: Option<IpAddr>,
+    /// Index of the hop it comes from, when it comes from a Received field.
+    pub hop: Option<usize>,
+    /// Where the address was read: `received` or the header name.
+    pub source: String,
+}
+
+/// The relay chain of one message.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RelayChain {
+    pub hops: Vec<Hop>,
+    /// Index of the first external hop, counted from the oldest.
+    pub boundary: Option<usize>,
+    pub findings: Vec<Finding>,
+}
+
+impl RelayChain {
+    /// Returns the first external hop.
+    pub fn boundary_hop(&self) -> Option<&Hop> {
+        let index = self.boundary?;
+        self.hops.iter().find(|hop| hop.index == index)
+    }
+
+    /// Returns the origin found in the Received chain.
+    pub fn origin(&self) -> Option<Origin> {
+        let hop = self.boundary_hop()?;
+        Some(Origin {
+            ip: hop
+                .received
+                .from_ip
+                .or_else(|| literal_ip(hop.received.from_host.as_deref())),
+            hop: Some(hop.index),
+            source: "received".into(),
+        })
+    }
+}
+
+/// Builds the relay chain from the Received fields of `block`.
+pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
+    let mut chain = RelayChain::default();
+
+    // Step 1: parse every Received field, newest first as they appear.
+    let fields: Vec<(usize, &Header)> = block
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.is("Received"))
+        .collect();
+    if fields.len() > config.max_hops {
+        chain.findings.push(Finding::new(
+            "chain.hop-limit-reached",
+            Severity::Medium,
+            "Too many Received fields: only the newest were analysed",
+            format!(
+                "The message has {} Received fields; only the newest {} were analysed.",
+                fields.len(),
+                config.max_hops
+            ),
+        ));
+    }
+    let mut hops: Vec<Hop> = fields
+        .iter()
+        .take(config.max_hops)
+        .map(|(position, header)| parse_hop(block, *position, header, &mut chain.findings))
+        .collect();
+
+    // Step 2: order oldest first and number the hops.
+    hops.reverse();
+    for (n, hop) in hops.iter_mut().enumerate() {
+        hop.index = n + 1;
+    }
+
+    // Step 3: signed delays, clock skew, continuity and dates.
+    compute_delays(&mut hops, &mut chain.findings);
+    check_continuity(&hops, &mut chain.findings);
+    check_date_header(block, &hops, &mut chain.findings);
+
+    // Step 4: trust boundary, walking from the newest hop down.
+    chain.boundary = mark_internal(&mut hops, config);
+    chain.hops = hops;
+    chain
+}
+
+fn parse_hop(
+    block: &HeaderBlock,
+    position: usize,
+    header: &Header,
+    findings: &mut Vec<Finding>,
+) -> Hop {
+    let mut received = parse_received(&header.value);
+    let mut reconstructed = false;
+    let mut raw = header.value.clone();
+
+    // A Received field without a date whose next field continues it: a bare LF inside
+    // the HELO split the trace header and the second part became a field of its own.
+    if received.timestamp.is_none()
+        && received.date_raw.is_none()
+        && let Some(next) = block.fields.get(position + 1)
+        && let Some(rebuilt) = reconstruct(&header.value, next)
+    {
+        // The first part's own problem (no date) stays on record next to the rebuilt hop.
+        for finding in received
+            .findings
+            .iter()
+            .filter(|f| f.id == "chain.received-missing-date")
+        {
+            findings.push(finding.clone().with_evidence(
+                "Received",
+                Some(header.line),
+                header.value.clone(),
+            ));
+        }
+        received = parse_received(&rebuilt);
+        reconstructed = true;
+        raw = rebuilt;
+        findings.push(
+            Finding::new(
+                "chain.probable-helo-injection",
+                Severity::High,
+                "Received field split by an injected line",
+                format!(
+                    "The Received field at line {} has no date, and the next field, {}, carries its continuation. A line break inside the HELO name injected a header field; the hop was rebuilt from both parts.",
+                    header.line, next.name
+                ),
+            )
+            .with_header(next.name.clone())
+            .with_evidence("Received", Some(header.line), header.value.clone())
+            .with_evidence(next.name.clone(), Some(next.line), next.raw.clone()),
+        );
+    }
+
+    for finding in &received.findings {
+        findings.push(finding.clone().with_evidence(
+            "Received",
+            Some(header.line),
+            header.value.clone(),
+        ));
+    }
+    Hop {
+        index: 0,
+        received,
+        delay_seconds: None,
+        internal: false,
+        reconstructed,
+        line: header.line,
+        raw,
+    }
+}
+
+/// Rebuilds a split Received field from its first part and the field that holds the rest.
+fn reconstruct(first: &str, next: &Header) -> Option<String> {
+    if next.is("Received") {
+        return None;
+    }
+    let open = next.value.find('(')?;
+    let rest = next.value[open..].replace(['\t', '\r', '\n'], " ");
+    let looks_like_trace = rest.contains(" by ") && rest.contains(';');
+    looks_like_trace.then(|| format!("{first} {rest}"))
+}
+
+fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
+    let mut skews = Vec::new();
+    for n in 1..hops.len() {
+        let (Some(before), Some(after)) =
+            (hops[n - 1].received.timestamp, hops[n].received.timestamp)
+        else {
+            continue;
+        };
+        let delay = (after - before).num_milliseconds() as f64 / 1000.0;
+        hops[n].delay_seconds = Some(delay);
+        if delay < 0.0 {
+            skews.push((n, delay));
+        }
+    }
+    for (n, delay) in skews {
+        let host = |hop: &Hop| hop.received.by_host.clone().unwrap_or_else(|| "?".into());
+        findings.push(
+            Finding::new(
+                "chain.clock-skew",
+                Severity::Low,
+                "Negative delay between hops: clock skew or a forged hop",
+                format!(
+                    "Hop {} ({}) is stamped {} s before hop {} ({}). Either a clock is wrong or a Received field was forged.",
+                    n + 1,
+                    host(&hops[n]),
+                    -delay,
+                    n,
+                    host(&hops[n - 1])
+                ),
+            )
+            .with_evidence("Received", Some(hops[n].line), hops[n].raw.clone()),
+        );
+    }
+}
+
+/// Flags hops whose sending host does not continue the previous hop's receiving host.
+fn check_continuity(hops: &[Hop], findings: &mut Vec<Finding>) {
+    for pair in hops.windows(2) {
+        let (older, newer) = (&pair[0], &pair[1]);
+        let Some(by) = older.received.by_host.as_deref() else {
+            continue;
+        };
+        let names = [
+            newer.received.from_host.as_deref(),
+            newer.received.from_rdns.as_deref(),
+            newer.received.helo.as_deref(),
+        ];
+        if names.iter().all(Option::is_none) {
+            continue;
+        }
+        let same_ip =
+            older.received.by_ip.is_some() && older.received.by_ip == newer.received.from_ip;
+        if same_ip || names.iter().flatten().any(|name| same_host(name, by)) {
+            continue;
+        }
+        findings.push(
+            Finding::new(
+                "chain.broken-continuity",
+                Severity::Info,
+                "Received hop does not continue the previous one",
+                format!(
+                    "Hop {} was received by {by}, but hop {} says it came from {}.",
+                    older.index,
+                    newer.index,
+                    names.iter().flatten().next().unwrap_or(&"?")
+                ),
+            )
+            .with_evidence("Received", Some(newer.line), newer.raw.clone()),
+        );
+    }
+}
+
+/// Compares host names loosely: equal ignoring case, or the same first label (Exchange
+/// names one server differently in adjacent hops).
+fn same_host(a: &str, b: &str) -> bool {
+    let clean = |s: &str| s.trim_matches(['[', ']', '.']).to_ascii_lowercase();
+    let (a, b) = (clean(a), clean(b));
+    if a == b {
+        return true;
+    }
+    let label = |s: &str| s.split('.').next().unwrap_or("").to_string();
+    let (la, lb) = (label(&a), label(&b));
+    la.len() >= 6 && la == lb
+}
+
+fn check_date_header(block: &HeaderBlock, hops: &[Hop], findings: &mut Vec<Finding>) {
+    let Some(date) = block.get("Date") else {
+        return;
+    };
+    let parsed = crate::parse::date::parse_date(&date.value);
+    let (Some(sent), Some(first)) = (
+        parsed.timestamp,
+        hops.iter().find_map(|hop| hop.received.timestamp),
+    ) else {
+        return;
+    };
+    let gap = (first - sent).num_seconds();
+    let (late, early) = (gap < -3600, gap > 7 * 24 * 3600);
+    if late || early {
+        let detail = if late {
+            format!(
+                "The Date field is {} s after the first Received hop: the date was set in the future or forged.",
+                -gap
+            )
+        } else {
+            format!(
+                "The Date field is {} days before the first Received hop.",
+                gap / 86_400
+            )
+        };
+        findings.push(
+            Finding::new(
+                "chain.date-far-from-first-hop",
+                Severity::Low,
+                "Date field far from the first Received timestamp",
+                detail,
+            )
+            .with_evidence("Date", Some(date.line), date.value.clone()),
+        );
+    }
+}
+
+/// Marks the hops added by the recipient's own systems and returns the index of the first
+/// external hop, walking down from the newest hop.
+fn mark_internal(hops: &mut [Hop], config: &AnalysisConfig) -> Option<usize> {
+    for hop in hops.iter_mut().rev() {
+        if from_side_is_internal(&hop.received, config) {
+            hop.internal = true;
+        } else {
+            return Some(hop.index);
+        }
+    }
+    None
+}
+
+/// Host name suffixes of Microsoft 365 servers that relay mail inside the service. The
+/// edge (`*.mail.protection.outlook.com` as the receiving host) is excluded by the caller,
+/// and `*.outbound.protection.outlook.com` is another tenant's egress, so it is external.
+const MICROSOFT_INTERNAL_SUFFIXES: &[&str] = &[
+    ".prod.protection.outlook.com",
+    ".prod.outlook.com",
+    ".outlook.office365.com",
+    ".prod.exchangelabs.com",
+];
+
+/// Tells whether the sending side of a hop belongs to the recipient's systems.
+fn from_side_is_internal(received: &Received, config: &AnalysisConfig) -> bool {
+    // A comment-only or from-less hop is a local injection or an internal step.
+    if received.local || (received.from_host.is_none() && received.from_ip.is_none()) {
+        return true;
+    }
+
+    // Retrieval by POP3/IMAP (fetchmail) hands the message from the mailbox provider.
+    if let Some(protocol) = received.protocol.as_deref() {
+        let protocol = protocol.to_ascii_lowercase();
+        if protocol.starts_with("pop") || protocol.starts_with("imap") {
+            return true;
+        }
+    }
+
+    let ip = received
+        .from_ip
+        .or_else(|| literal_ip(received.from_host.as_deref()));
+    if let Some(ip) = ip {
+        if is_non_public(ip) || config.connectors.find(ip).is_some() {
+            return true;
+        }
+    }
+
+    // A receiver-verified reverse name (or the claimed name when there is none) in an
+    // organisation domain.
+    let name = received
+        .from_rdns
+        .as_deref()
+        .or(received.from_host.as_deref());
+    if let Some(name) = name
+        && config.is_org_host(name)
+    {
+        return true;
+    }
+
+    // Provider-internal relays, except at the provider's edge where anyone can claim a name.
+    let at_edge = received.by_host.as_deref().is_some_and(|by| {
+        by.to_ascii_lowercase()
+            .ends_with(".mail.protection.outlook.com")
+    });
+    let host = received
+        .from_host
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !at_edge
+        && !host.ends_with(".outbound.protection.outlook.com")
+        && MICROSOFT_INTERNAL_SUFFIXES
+            .iter()
+            .any(|s| host.ends_with(s))
+}
+
+/// Reads an address literal such as `[192.0.2.1]` from a host slot.
+fn literal_ip(host: Option<&str>) -> Option<IpAddr> {
+    let host = host?.trim_start_matches('[').trim_end_matches(']');
+    let host = host.strip_prefix("IPv6:").unwrap_or(host);
+    host.parse().ok().map(crate::iplist::unmap)
+}

@@ -1,0 +1,273 @@
+//! Score signals: turns what the passes found into the signals of the spoof score, and adds
+//! the findings that need several passes at once (IP list matches, internal-domain spoofing).
+
+use crate::analysis::Report;
+use crate::analysis::ipmatch::IpMatch;
+use crate::analysis::score::{ScoreBuilder, Spoof};
+use crate::analysis::sender::{address_domain, org_domain};
+use crate::config::AnalysisConfig;
+use crate::finding::{Finding, Severity};
+
+/// Turns IP list matches into findings, one per address and list.
+pub fn ip_match_findings(matches: &[IpMatch]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = Vec::new();
+    for found in matches {
+        let connecting =
+            found.location.contains("ConnectingIp") || found.location.ends_with("-Untrusted CIP");
+        let reported = findings.iter().any(|f| {
+            f.id == "exchange.listed-connecting-ip"
+                && f.detail.starts_with(&format!("{} ", found.ip))
+        });
+        if connecting && !reported {
+            findings.push(listed_connecting_ip(found));
+        }
+        let id = if found.builtin {
+            "iplist.campaign-match"
+        } else {
+            "iplist.match"
+        };
+        let duplicate = findings
+            .iter()
+            .any(|f| f.id == id && f.detail.starts_with(&format!("{} ", found.ip)));
+        if duplicate {
+            continue;
+        }
+        let label = found
+            .label
+            .as_deref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        findings.push(Finding::new(
+            id,
+            Severity::High,
+            format!("Address {} is on the IP list {}", found.ip, found.list),
+            format!(
+                "{} found in {} matches entry {} of list {}{label}.",
+                found.ip, found.location, found.entry, found.list
+            ),
+        ));
+    }
+    findings
+}
+
+/// Builds the finding for a listed address that connected to a Microsoft 365 tenant which
+/// then relayed the message: the tenant's SPF, DKIM and DMARC passes say nothing about it.
+fn listed_connecting_ip(found: &IpMatch) -> Finding {
+    Finding::new(
+        "exchange.listed-connecting-ip",
+        Severity::High,
+        "A Microsoft 365 tenant relayed mail from a listed address",
+        format!(
+            "{} ({}) connected to a Microsoft 365 tenant, which sent the message on through Microsoft's outbound servers. Mail relayed this way passes SPF, DKIM and DMARC for the tenant's domain, so those passes do not vouch for the real sender. The address is on list {}.",
+            found.ip, found.location, found.list
+        ),
+    )
+    .with_header(found.location.trim_end_matches(" CIP").to_string())
+}
+
+/// Adds the sender findings that need the relay chain: a From address in an organisation
+/// domain on a message that came from outside.
+pub fn add_sender_findings(report: &mut Report, config: &AnalysisConfig) {
+    let Some(domain) = report.message.from_domain() else {
+        return;
+    };
+    if !config.is_org_host(&domain) {
+        return;
+    }
+    let Some(origin) = report.chain.origin() else {
+        return;
+    };
+    let declared = origin
+        .ip
+        .is_some_and(|ip| config.connectors.find(ip).is_some());
+    if declared {
+        return;
+    }
+    let ip = origin
+        .ip
+        .map_or_else(|| "an unknown address".to_string(), |ip| ip.to_string());
+    report.findings.push(
+        Finding::new(
+            "sender.internal-domain-external-origin",
+            Severity::High,
+            "Organisation sender arriving from outside",
+            format!(
+                "From is in the organisation domain {domain}, but the message entered at hop {} from {ip}, which is not an organisation host or a declared connector.",
+                origin.hop.unwrap_or(0)
+            ),
+        )
+        .with_header("From"),
+    );
+}
+
+/// Computes the spoof score from the report's findings and recorded results.
+pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
+    let weights = &config.weights;
+    let mut builder = ScoreBuilder::default();
+    let has = |id: &str| report.findings.iter().find(|f| f.id == id);
+
+    // Findings that map one to one onto signals.
+    let direct = [
+        ("exchange.rogue-connector", "rogue-connector"),
+        ("sender.reply-to-other-domain", "reply-to-other-domain"),
+        ("sender.address-in-display-name", "display-name-address"),
+        ("sender.address-in-local-part", "address-in-local-part"),
+        ("sender.multiple-from", "multiple-from"),
+        ("sender.no-valid-mailbox", "no-valid-from"),
+        (
+            "sender.internal-domain-external-origin",
+            "internal-domain-external-origin",
+        ),
+        ("sender.lookalike-domain", "lookalike-domain"),
+        ("auth.forged-results", "forged-auth-results"),
+        ("exchange.listed-connecting-ip", "listed-connecting-ip"),
+        ("sender.subdomain-trick", "lookalike-domain"),
+        ("iplist.campaign-match", "iplist-campaign"),
+        ("iplist.match", "iplist-user"),
+    ];
+    for (finding_id, signal) in direct {
+        if let Some(finding) = has(finding_id) {
+            builder.add(weights, signal, finding.detail.clone());
+        }
+    }
+
+    // Stripped headers, by severity.
+    for finding in report
+        .findings
+        .iter()
+        .filter(|f| f.id.starts_with("stripped."))
+    {
+        let signal = match finding.severity {
+            Severity::High => "stripped-high",
+            Severity::Medium => "stripped-medium",
+            _ => continue,
+        };
+        builder.add(weights, signal, finding.title.clone());
+    }
+
+    if report.has_transport_headers() {
+        add_auth_signals(report, config, &mut builder);
+    }
+    builder.finish()
+}
+
+/// Adds the signals read from the recipient's trusted verdicts and from alignment.
+fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut ScoreBuilder) {
+    let weights = &config.weights;
+    let auth = &report.auth;
+    if !auth.has_trusted_results() {
+        if !report.chain.hops.is_empty() {
+            builder.add(
+                weights,
+                "no-trusted-results",
+                "No Authentication-Results field was stamped by the recipient's own systems.",
+            );
+        }
+    } else {
+        let verdicts = |method: &str| -> Vec<String> {
+            auth.trusted_results(method)
+                .iter()
+                .map(|r| r.result.clone())
+                .collect()
+        };
+        let dmarc = verdicts("dmarc");
+        if dmarc.iter().any(|r| r == "fail") {
+            builder.add(
+                weights,
+                "dmarc-fail",
+                "dmarc=fail recorded by the recipient's receiver.",
+            );
+        } else if !dmarc.iter().any(|r| r == "pass" || r == "bestguesspass") {
+            builder.add(
+                weights,
+                "dmarc-missing",
+                format!(
+                    "Recorded DMARC result: {}.",
+                    if dmarc.is_empty() {
+                        "none".to_string()
+                    } else {
+                        dmarc.join(", ")
+                    }
+                ),
+            );
+        }
+        let spf = verdicts("spf");
+        if spf.iter().any(|r| r == "fail") {
+            builder.add(
+                weights,
+                "spf-fail",
+                "spf=fail recorded by the recipient's receiver.",
+            );
+        } else if spf.iter().any(|r| r == "softfail") {
+            builder.add(
+                weights,
+                "spf-softfail",
+                "spf=softfail recorded by the recipient's receiver.",
+            );
+        }
+        if verdicts("compauth").iter().any(|r| r == "fail") {
+            builder.add(
+                weights,
+                "compauth-fail",
+                "compauth=fail: Microsoft's composite authentication did not accept the sender.",
+            );
+        }
+        let dkim = verdicts("dkim");
+        if dkim.iter().any(|r| r == "fail") && !dkim.iter().any(|r| r == "pass") {
+            builder.add(
+                weights,
+                "dkim-fail",
+                "dkim=fail recorded by the recipient's receiver, and no signature passed.",
+            );
+        }
+    }
+    if let Some(detail) = alignment_gap(report) {
+        builder.add(weights, "not-aligned", detail);
+    }
+}
+
+/// Describes the gap when the From organisational domain matches neither a DKIM signing
+/// domain nor the envelope sender's domain.
+fn alignment_gap(report: &Report) -> Option<String> {
+    let from_org = report
+        .message
+        .from_domain()
+        .as_deref()
+        .and_then(org_domain)?;
+    let mut identities: Vec<String> = report
+        .auth
+        .dkim_signatures
+        .iter()
+        .filter_map(|s| s.parsed.d.clone())
+        .collect();
+    if let Some(return_path) = report
+        .message
+        .return_path
+        .as_deref()
+        .and_then(address_domain)
+    {
+        identities.push(return_path);
+    }
+    for result in report.auth.trusted_results("spf") {
+        for property in &result.properties {
+            if property.key().eq_ignore_ascii_case("smtp.mailfrom") {
+                identities.push(
+                    address_domain(&property.value).unwrap_or_else(|| property.value.clone()),
+                );
+            }
+        }
+    }
+    if identities.is_empty() {
+        return None;
+    }
+    let aligned = identities
+        .iter()
+        .filter_map(|d| org_domain(d))
+        .any(|d| d == from_org);
+    (!aligned).then(|| {
+        format!(
+            "From is in {from_org}; signing and envelope domains: {}.",
+            identities.join(", ")
+        )
+    })
+}

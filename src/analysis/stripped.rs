@@ -1,0 +1,320 @@
+//! Stripped and missing headers: evidence that authentication or routing headers were
+//! removed after they were written.
+//!
+//! Exchange's header firewall drops `X-MS-Exchange-Organization-*` fields when mail crosses
+//! an organisation boundary, so their absence is never reported here.
+
+use crate::analysis::arc::ArcChain;
+use crate::analysis::auth::AuthSection;
+use crate::analysis::chain::RelayChain;
+use crate::finding::{Finding, Severity};
+use crate::headers::HeaderBlock;
+use crate::parse::exchange::parse_header_marker;
+
+/// The 12 headers that the 2022 campaign's transport rules deleted, one rule each.
+pub const CAMPAIGN_2022_DELETED: [&str; 12] = [
+    "X-MS-Exchange-ExternalOriginalInternetSender",
+    "X-MS-Exchange-SkipListedInternetSender",
+    "Received-SPF",
+    "Received",
+    "ARC-Authentication-Results",
+    "ARC-Message-Signature",
+    "DKIM-Signature",
+    "ARC-Seal",
+    "X-MS-Exchange-SenderADCheck",
+    "X-MS-Exchange-Authentication-Results",
+    "Authentication-Results",
+    "X-MS-Exchange-AntiSpam-MessageData-ChunkCount",
+];
+
+/// Headers that Exchange Online writes on every message it receives from the Internet.
+/// When the message carries Exchange Online stamps but these are gone, they were removed.
+const EXCHANGE_ALWAYS: [&str; 3] = ["Received", "Authentication-Results", "Received-SPF"];
+
+/// Runs every stripped-header check.
+pub fn find_stripped(block: &HeaderBlock, chain: &RelayChain, auth: &AuthSection) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let exchange = has_exchange_stamps(block);
+    campaign_pattern(block, exchange, &mut findings);
+    signed_headers_missing(block, auth, &mut findings);
+    arc_sets_incomplete(&auth.arc, &mut findings);
+    message_data_chunks(block, "X-MS-Exchange-AntiSpam-MessageData", &mut findings);
+    message_data_chunks(
+        block,
+        "X-MS-Exchange-AntiSpam-MessageData-Original",
+        &mut findings,
+    );
+    header_count_markers(block, &mut findings);
+    no_external_hop(chain, exchange, &mut findings);
+    findings
+}
+
+/// Tells whether Exchange Online processed the message, judged by its own stamps.
+fn has_exchange_stamps(block: &HeaderBlock) -> bool {
+    block.fields.iter().any(|h| {
+        let name = h.name.to_ascii_lowercase();
+        name.starts_with("x-ms-exchange-organization-")
+            || name.starts_with("x-ms-exchange-crosstenant-")
+            || name == "x-forefront-antispam-report"
+    })
+}
+
+/// Step 1: the 2022 pattern. On mail that Exchange Online processed, the headers it always
+/// writes are absent together with most of the others the campaign's rules deleted.
+fn campaign_pattern(block: &HeaderBlock, exchange: bool, findings: &mut Vec<Finding>) {
+    if !exchange {
+        return;
+    }
+    let always_missing = EXCHANGE_ALWAYS
+        .iter()
+        .filter(|n| !block.contains(n))
+        .count();
+    let missing: Vec<&str> = CAMPAIGN_2022_DELETED
+        .iter()
+        .copied()
+        .filter(|n| !block.contains(n))
+        .collect();
+    if always_missing < 2 || missing.len() < 8 {
+        return;
+    }
+    let mut finding = Finding::new(
+        "stripped.exchange-transport-rules",
+        Severity::High,
+        "Authentication and routing headers removed, as by the 2022 rogue transport rules",
+        format!(
+            "Exchange Online processed this message, yet {} of the 12 headers that the 2022 campaign's transport rules deleted are absent, including {} of the {} that Exchange Online always writes ({}). Look for transport rules that remove headers and for an unknown inbound connector in the tenant.",
+            missing.len(),
+            always_missing,
+            EXCHANGE_ALWAYS.len(),
+            EXCHANGE_ALWAYS.join(", ")
+        ),
+    );
+    for name in missing {
+        finding = finding.with_header(name);
+    }
+    findings.push(finding);
+}
+
+/// Step 2: headers named in a DKIM-Signature or ARC-Message-Signature `h=` that are absent.
+/// A name listed more than once and absent is deliberate over-signing, not removal.
+fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mut Vec<Finding>) {
+    let mut signatures: Vec<(&str, usize, &Vec<String>)> = auth
+        .dkim_signatures
+        .iter()
+        .map(|s| ("DKIM-Signature", s.line, &s.parsed.h))
+        .collect();
+    let ams: Vec<_> = block
+        .all("ARC-Message-Signature")
+        .map(|h| {
+            (
+                h.line,
+                crate::parse::taglist::parse_dkim_signature(&h.value),
+            )
+        })
+        .collect();
+    signatures.extend(
+        ams.iter()
+            .map(|(line, s)| ("ARC-Message-Signature", *line, &s.h)),
+    );
+
+    for (field, line, signed) in signatures {
+        let mut missing: Vec<String> = Vec::new();
+        for name in signed {
+            let name = name.trim();
+            let absent = !block.contains(name);
+            if absent && !missing.iter().any(|m| m.eq_ignore_ascii_case(name)) {
+                missing.push(name.to_string());
+            }
+        }
+
+        // A signer that lists names more than once over-signs (RFC 6376 section 8.15): it
+        // signs absent headers on purpose so none can be added. Exchange's header firewall
+        // removes X-MS-Exchange-* fields at organisation boundaries after signing.
+        let oversigns = signed
+            .iter()
+            .any(|n| signed.iter().filter(|m| m.eq_ignore_ascii_case(n)).count() > 1);
+        let expected =
+            |name: &String| oversigns || name.to_ascii_lowercase().starts_with("x-ms-exchange-");
+        let (explained, unexplained): (Vec<String>, Vec<String>) =
+            missing.into_iter().partition(expected);
+        if !unexplained.is_empty() {
+            findings.push(signed_missing_finding(
+                "stripped.signed-header-missing",
+                Severity::Medium,
+                field,
+                line,
+                unexplained,
+                "It was removed after signing, or the signer listed a header that was never there; this is evidence, not proof.",
+            ));
+        }
+        if !explained.is_empty() {
+            findings.push(signed_missing_finding(
+                "stripped.signed-header-absent",
+                Severity::Info,
+                field,
+                line,
+                explained,
+                "The signer over-signs (lists names more than once, to sign their absence) or the header is one Exchange drops at organisation boundaries, so its absence is expected.",
+            ));
+        }
+    }
+}
+
+fn signed_missing_finding(
+    id: &str,
+    severity: Severity,
+    field: &str,
+    line: usize,
+    missing: Vec<String>,
+    explanation: &str,
+) -> Finding {
+    let mut finding = Finding::new(
+        id,
+        severity,
+        format!("Header covered by a {field} is absent"),
+        format!(
+            "The {field} at line {line} signed {}, which the message does not have. {explanation}",
+            missing.join(", ")
+        ),
+    );
+    for name in missing {
+        finding = finding.with_header(name);
+    }
+    finding
+}
+
+/// Step 3: ARC sets missing one of their three fields.
+fn arc_sets_incomplete(arc: &ArcChain, findings: &mut Vec<Finding>) {
+    for set in &arc.sets {
+        let counts = [
+            ("ARC-Seal", set.seal_count),
+            ("ARC-Message-Signature", set.signature_count),
+            ("ARC-Authentication-Results", set.results_count),
+        ];
+        let missing: Vec<&str> = counts
+            .iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|(name, _)| *name)
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let mut finding = Finding::new(
+            "stripped.arc-set-incomplete",
+            Severity::Medium,
+            "ARC set is missing a field",
+            format!(
+                "ARC instance {} has no {}; every instance needs one ARC-Seal, one ARC-Message-Signature and one ARC-Authentication-Results (RFC 8617 section 4.1).",
+                set.instance,
+                missing.join(" or ")
+            ),
+        );
+        for name in missing {
+            finding = finding.with_header(name);
+        }
+        findings.push(finding);
+    }
+}
+
+/// Step 4: `<prefix>-0 .. -N-1` chunks must come with `<prefix>-ChunkCount: N`.
+fn message_data_chunks(block: &HeaderBlock, prefix: &str, findings: &mut Vec<Finding>) {
+    let count_name = format!("{prefix}-ChunkCount");
+    let chunk_prefix = format!("{}-", prefix.to_ascii_lowercase());
+    let chunks: Vec<u32> = block
+        .fields
+        .iter()
+        .filter_map(|h| {
+            h.name
+                .to_ascii_lowercase()
+                .strip_prefix(&chunk_prefix)
+                .and_then(|rest| rest.parse().ok())
+        })
+        .collect();
+    let declared = block.value(&count_name).map(|v| v.trim().parse::<u32>());
+    let problem = match (declared, chunks.len()) {
+        (None, 0) => None,
+        (None, n) => Some(format!(
+            "{n} {prefix}-N chunk(s) are present but {count_name} is absent."
+        )),
+        (Some(Ok(count)), n) if count as usize != n => Some(format!(
+            "{count_name} says {count} chunk(s), but {n} are present."
+        )),
+        (Some(Err(_)), _) => Some(format!("{count_name} is not a number.")),
+        _ => None,
+    };
+    if let Some(detail) = problem {
+        findings.push(
+            Finding::new(
+                "stripped.messagedata-chunks",
+                Severity::Medium,
+                "Exchange anti-spam message data chunks are incomplete",
+                detail,
+            )
+            .with_header(count_name),
+        );
+    }
+}
+
+/// Step 5: X-IncomingTopHeaderMarker `Count:N` and X-IncomingHeaderCount record how many
+/// fields the message had on arrival; fewer fields below the marker now means removal.
+fn header_count_markers(block: &HeaderBlock, findings: &mut Vec<Finding>) {
+    let Some(marker) = block.get("X-IncomingTopHeaderMarker") else {
+        return;
+    };
+    let below = block.fields.iter().filter(|h| h.line > marker.line).count();
+    let counts = [
+        (
+            "X-IncomingTopHeaderMarker",
+            parse_header_marker(&marker.value),
+        ),
+        (
+            "X-IncomingHeaderCount",
+            block
+                .value("X-IncomingHeaderCount")
+                .and_then(|v| v.trim().parse().ok()),
+        ),
+    ];
+    for (name, count) in counts {
+        let Some(count) = count else {
+            continue;
+        };
+        if count as usize > below {
+            findings.push(
+                Finding::new(
+                    "stripped.header-count-mismatch",
+                    Severity::Medium,
+                    "Fewer header fields than counted on arrival",
+                    format!(
+                        "{name} records {count} fields on arrival, but only {below} fields are below the marker now: {} were removed.",
+                        count as usize - below
+                    ),
+                )
+                .with_header(name),
+            );
+        }
+    }
+}
+
+/// Step 6: a receiving platform's stamps without any external hop to account for them.
+fn no_external_hop(chain: &RelayChain, exchange: bool, findings: &mut Vec<Finding>) {
+    if !exchange || chain.boundary.is_some() {
+        return;
+    }
+    let detail = if chain.hops.is_empty() {
+        "The message carries Exchange Online stamps but no Received field at all: the routing headers were removed.".to_string()
+    } else {
+        format!(
+            "The message carries Exchange Online stamps, but all {} Received hops are internal: the hop where the message entered is missing.",
+            chain.hops.len()
+        )
+    };
+    findings.push(
+        Finding::new(
+            "stripped.no-external-hop",
+            Severity::Medium,
+            "Receiving platform stamps without an external hop",
+            detail,
+        )
+        .with_header("Received"),
+    );
+}

@@ -1,0 +1,145 @@
+//! `mailtrace inspect`: analyses each message and prints its full report.
+
+use crate::analysis::{Report, analyze};
+use crate::cli::{AnalysisArgs, ColourChoice, ExitCode, FailOn, use_colour};
+use crate::input::read_paths;
+use crate::report::OutputFormat;
+use crate::report::json::{ErrorRecord, message_record, report_value};
+use crate::report::text::{Style, render};
+use clap::Args;
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Message files, folders, mbox files or Maildirs; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Exit with code 1 when a message's spoof verdict reaches this level.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    /// When to colour text output; NO_COLOR turns colour off in auto mode.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColourChoice,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Counts of one run.
+#[derive(Debug, Default)]
+struct Totals {
+    messages: usize,
+    errors: usize,
+    failed_on: usize,
+}
+
+/// Runs `inspect`.
+pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    if args.format == OutputFormat::Csv {
+        return Err(
+            "--format csv is available for `mailtrace scan`; use text, json or jsonl with inspect"
+                .into(),
+        );
+    }
+    let config = args.analysis.resolve()?;
+    let options = args.analysis.input_options();
+    let style = Style {
+        colour: use_colour(args.color),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut totals = Totals::default();
+    let mut json_reports = Vec::new();
+
+    for item in read_paths(&args.paths, &options) {
+        let outcome = item
+            .map_err(|e| (e.path.clone(), e.index, e.to_string()))
+            .and_then(|input| {
+                analyze(&input, &config)
+                    .map_err(|e| (input.source.path.clone(), input.source.index, e.to_string()))
+            });
+        match outcome {
+            Ok(report) => {
+                totals.messages += 1;
+                if args
+                    .fail_on
+                    .is_some_and(|level| level.reached_by(report.spoof.verdict))
+                {
+                    totals.failed_on += 1;
+                }
+                emit_report(
+                    &mut out,
+                    args.format,
+                    style,
+                    &report,
+                    &mut json_reports,
+                    totals.messages,
+                )?;
+            }
+            Err((path, index, reason)) => {
+                totals.errors += 1;
+                tracing::warn!(%path, ?index, %reason, "message could not be read");
+                eprintln!("mailtrace: {reason}");
+                if args.format == OutputFormat::Jsonl {
+                    let record = ErrorRecord {
+                        record: "error",
+                        path: &path,
+                        index,
+                        reason: &reason,
+                    };
+                    writeln!(out, "{}", serde_json::to_string(&record)?)?;
+                }
+            }
+        }
+    }
+
+    match args.format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&json_reports)?)?,
+        OutputFormat::Jsonl => {
+            let summary = json!({
+                "record": "summary",
+                "messages": totals.messages,
+                "errors": totals.errors,
+                "fail_on_reached": totals.failed_on,
+            });
+            writeln!(out, "{summary}")?;
+        }
+        _ => {}
+    }
+    out.flush()?;
+
+    Ok(if totals.messages == 0 {
+        ExitCode::Error
+    } else if totals.failed_on > 0 {
+        ExitCode::FailOn
+    } else {
+        ExitCode::Done
+    })
+}
+
+fn emit_report(
+    out: &mut impl Write,
+    format: OutputFormat,
+    style: Style,
+    report: &Report,
+    json_reports: &mut Vec<serde_json::Value>,
+    count: usize,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Text => {
+            if count > 1 {
+                writeln!(out, "\n{}", "=".repeat(78))?;
+            }
+            write!(out, "{}", render(report, style))
+        }
+        OutputFormat::Json => {
+            json_reports.push(report_value(report));
+            Ok(())
+        }
+        OutputFormat::Jsonl | OutputFormat::Csv => writeln!(out, "{}", message_record(report)),
+    }
+}

@@ -1,0 +1,41 @@
+//! `mailtrace lists`: shows the built-in IP lists with their sources, and the lists given.
+
+use crate::cli::ExitCode;
+use crate::iplist::{IpList, builtin_lists};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ListsArgs {
+    /// Also load and show these IP list files, checking every line.
+    #[arg(long = "ip-list", value_name = "FILE")]
+    pub ip_lists: Vec<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints the lists.
+pub fn run(args: &ListsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut lists = builtin_lists();
+    for path in &args.ip_lists {
+        lists.push(IpList::from_file(path)?);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&lists)?);
+        return Ok(ExitCode::Done);
+    }
+    for list in &lists {
+        println!("{} ({} entries)", list.name, list.entries.len());
+        println!("  source: {}", list.source);
+        for entry in &list.entries {
+            let label = entry
+                .label
+                .as_deref()
+                .map(|l| format!("  {l}"))
+                .unwrap_or_default();
+            println!("  {}{label}", entry.net);
+        }
+    }
+    Ok(ExitCode::Done)
+}

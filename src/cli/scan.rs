@@ -1,0 +1,323 @@
+//! `mailtrace scan`: the same analysis as `inspect` over whole folders, mbox files and
+//! Maildirs, in parallel, with one line per message and a campaign summary.
+
+use crate::analysis::Report;
+use crate::analysis::score::Verdict;
+use crate::cli::{AnalysisArgs, ExitCode, FailOn};
+use crate::report::escape::escape_terminal;
+use crate::report::json::message_record;
+use crate::scan::summary::{Digest, Summary};
+use crate::scan::{Outcome, scan};
+use clap::{Args, ValueEnum};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Output format of a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// One line per message, then the campaign summary.
+    Table,
+    /// The same report records as `inspect --format jsonl`, error records and a summary record.
+    Jsonl,
+    /// One CSV row per message with a header row.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Folders, mbox files, Maildirs or message files; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ScanFormat,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Sort records by location so that output is the same for every run and thread
+    /// count; holds every output line in memory until the end.
+    #[arg(long)]
+    pub sort: bool,
+    /// Only output messages whose spoof score is at least N (0-100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub min_score: Option<u32>,
+    /// Only output messages with these verdicts (repeatable).
+    #[arg(long, value_enum)]
+    pub verdict: Vec<FailOn>,
+    /// Exit with code 1 when a message's spoof verdict reaches this level.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    /// Worker threads; 0 uses every core.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Show a progress line on stderr: auto shows it only when stderr is a terminal.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: Progress,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// When to show progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Progress {
+    Auto,
+    Always,
+    Never,
+}
+
+/// One analysed message as the scan keeps it: its rendered line, sort key and digest.
+struct Row {
+    key: (String, usize, usize),
+    line: String,
+    digest: Digest,
+    shown: bool,
+}
+
+/// Runs `scan`.
+pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let config = args.analysis.resolve()?;
+    let options = args.analysis.input_options();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot create output file {}: {e}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let show_progress = match args.progress {
+        Progress::Always => true,
+        Progress::Never => false,
+        Progress::Auto => std::io::stderr().is_terminal(),
+    };
+
+    if args.format == ScanFormat::Csv {
+        writeln!(out, "{}", CSV_HEADER)?;
+    }
+    let mut summary = Summary::default();
+    let mut sorted: Vec<(String, usize, usize, String)> = Vec::new();
+    let mut failed_on = 0;
+    let mut write_error: Option<std::io::Error> = None;
+    let started = Instant::now();
+    let format = args.format;
+
+    scan(
+        &args.paths,
+        &options,
+        &config,
+        args.threads,
+        |report| make_row(report, format, args),
+        |outcome| {
+            let (key, line) = match outcome {
+                Outcome::Message(row) => {
+                    summary.add(&row.digest);
+                    if args
+                        .fail_on
+                        .is_some_and(|level| level.reached_by(row.digest.verdict))
+                    {
+                        failed_on += 1;
+                    }
+                    if !row.shown {
+                        summary.skipped += 1;
+                        return;
+                    }
+                    (row.key, row.line)
+                }
+                Outcome::Error(error) => {
+                    summary.errors += 1;
+                    summary.panics += usize::from(error.panicked);
+                    eprintln!("mailtrace: {}", error.reason);
+                    let line = match format {
+                        ScanFormat::Jsonl => serde_json::json!({
+                            "record": "error", "path": error.path, "index": error.index, "reason": error.reason,
+                        })
+                        .to_string(),
+                        _ => return,
+                    };
+                    ((error.path.clone(), error.index.unwrap_or(0), 0), line)
+                }
+            };
+            if args.sort {
+                sorted.push((key.0, key.1, key.2, line));
+            } else if let Err(error) = writeln!(out, "{line}") {
+                write_error.get_or_insert(error);
+            }
+            if show_progress && (summary.messages + summary.errors) % 200 == 0 {
+                progress(&summary, started);
+            }
+        },
+    )?;
+    if let Some(error) = write_error {
+        return Err(format!("cannot write output: {error}").into());
+    }
+    if show_progress {
+        progress(&summary, started);
+        eprintln!();
+    }
+
+    sorted.sort();
+    for (_, _, _, line) in &sorted {
+        writeln!(out, "{line}")?;
+    }
+    match format {
+        ScanFormat::Jsonl => writeln!(out, "{}", summary.to_json())?,
+        ScanFormat::Table => write!(out, "{}", summary.render_text())?,
+        ScanFormat::Csv => {}
+    }
+    out.flush()?;
+    if format == ScanFormat::Csv {
+        eprint!("{}", summary.render_text());
+    }
+
+    Ok(if summary.messages == 0 {
+        ExitCode::Error
+    } else if failed_on > 0 {
+        ExitCode::FailOn
+    } else {
+        ExitCode::Done
+    })
+}
+
+fn progress(summary: &Summary, started: Instant) {
+    let done = summary.messages + summary.errors;
+    let elapsed = started.elapsed().as_secs_f64().max(0.001);
+    eprint!(
+        "\r{done} messages, {:.0}/s, {:.0}s elapsed, {} errors   ",
+        done as f64 / elapsed,
+        elapsed,
+        summary.errors
+    );
+}
+
+fn make_row(report: &Report, format: ScanFormat, args: &ScanArgs) -> Row {
+    let digest = Digest::from_report(report);
+    let shown = args.min_score.is_none_or(|min| digest.score >= min)
+        && (args.verdict.is_empty()
+            || args
+                .verdict
+                .iter()
+                .any(|v| verdict_of(*v) == digest.verdict));
+    let source = &report.source;
+    let key = (
+        source.path.clone(),
+        source.index.unwrap_or(0),
+        source.attachment.as_ref().map_or(0, |a| a.index),
+    );
+    let line = if !shown {
+        String::new()
+    } else {
+        match format {
+            ScanFormat::Jsonl => message_record(report).to_string(),
+            ScanFormat::Csv => csv_row(report, &digest),
+            ScanFormat::Table => table_row(report, &digest),
+        }
+    };
+    Row {
+        key,
+        line,
+        digest,
+        shown,
+    }
+}
+
+fn verdict_of(level: FailOn) -> Verdict {
+    match level {
+        FailOn::Low => Verdict::Low,
+        FailOn::Medium => Verdict::Medium,
+        FailOn::High => Verdict::High,
+    }
+}
+
+fn location(report: &Report) -> String {
+    crate::analysis::source_label(&report.source)
+}
+
+fn finding_ids(report: &Report) -> Vec<&str> {
+    let mut ids: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity > crate::finding::Severity::Info)
+        .map(|f| f.id.as_str())
+        .collect();
+    ids.dedup();
+    ids
+}
+
+fn table_row(report: &Report, digest: &Digest) -> String {
+    let from = report.message.from_domain().unwrap_or_else(|| "-".into());
+    let origin = digest.origin_ip.map_or("-".into(), |ip| ip.to_string());
+    let matches = if digest.ip_matches.is_empty() {
+        "-".into()
+    } else {
+        digest.ip_matches.join(",")
+    };
+    escape_terminal(&format!(
+        "{:<6} {:>3}  {:<28} {:<39} {}  {}  {}",
+        digest.verdict.as_str(),
+        digest.score,
+        from,
+        origin,
+        matches,
+        finding_ids(report).join(","),
+        location(report)
+    ))
+}
+
+const CSV_HEADER: &str = "path,index,attachment,verdict,score,from_address,from_domain,origin_ip,ip_matches,finding_ids,subject";
+
+fn csv_row(report: &Report, digest: &Digest) -> String {
+    let source = &report.source;
+    let fields = [
+        source.path.clone(),
+        source.index.map_or(String::new(), |i| i.to_string()),
+        source
+            .attachment
+            .as_ref()
+            .map_or(String::new(), |a| a.index.to_string()),
+        digest.verdict.as_str().to_string(),
+        digest.score.to_string(),
+        report
+            .message
+            .from_mailbox()
+            .map_or(String::new(), |m| m.address.clone()),
+        report.message.from_domain().unwrap_or_default(),
+        digest.origin_ip.map_or(String::new(), |ip| ip.to_string()),
+        digest.ip_matches.join(";"),
+        finding_ids(report).join(";"),
+        report.message.subject.clone().unwrap_or_default(),
+    ];
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Quotes a CSV field (RFC 4180) and defuses spreadsheet formulas: a field that starts
+/// with `=`, `+`, `-`, `@`, tab or CR gets a leading apostrophe.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
+    }
+}

@@ -1,0 +1,289 @@
+//! Reading inputs: opens files and standard input, detects each one's form and turns it
+//! into messages, lazily, one input at a time.
+
+use super::maildir::{is_maildir_message, maildir_flags};
+use super::mbox::MboxReader;
+use super::msg::{MAX_STREAM_BYTES, read_msg};
+use super::sniff::{Kind, SNIFF_BYTES, sniff};
+use super::walk::{WalkEntry, Walker};
+use super::wrapper::{Candidate, expand, outlook_candidate, plain_format, rfc822_candidate};
+use super::{Format, InputError, InputOptions, InputResult, STDIN_LABEL, Source};
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+type Messages = Box<dyn Iterator<Item = InputResult> + Send>;
+
+/// Lazy reader of a list of paths: files, folders and `-` for standard input.
+pub struct PathsReader {
+    paths: std::vec::IntoIter<PathBuf>,
+    walker: Option<Walker>,
+    current: Option<Messages>,
+    options: InputOptions,
+}
+
+impl PathsReader {
+    /// Creates a reader of `paths`.
+    pub fn new(paths: Vec<PathBuf>, options: InputOptions) -> PathsReader {
+        PathsReader {
+            paths: paths.into_iter(),
+            walker: None,
+            current: None,
+            options,
+        }
+    }
+
+    /// Opens the next input, or returns the error that stands for it.
+    fn open_next(&mut self) -> Option<Option<InputResult>> {
+        if let Some(walker) = &mut self.walker {
+            match walker.next() {
+                Some(WalkEntry::File(path)) => self.current = Some(read_file(&path, &self.options)),
+                Some(WalkEntry::Error(path, reason)) => {
+                    return Some(Some(Err(InputError::new(label(&path), None, reason))));
+                }
+                None => self.walker = None,
+            }
+            return Some(None);
+        }
+        let path = self.paths.next()?;
+        if path.as_os_str() == "-" {
+            self.current = Some(read_stdin(&self.options));
+            return Some(None);
+        }
+        match std::fs::metadata(&path) {
+            Ok(metadata) if metadata.is_dir() => self.walker = Some(Walker::new(&path)),
+            Ok(_) => self.current = Some(read_file(&path, &self.options)),
+            Err(error) => return Some(Some(Err(open_error(&path, &error)))),
+        }
+        Some(None)
+    }
+}
+
+impl Iterator for PathsReader {
+    type Item = InputResult;
+
+    fn next(&mut self) -> Option<InputResult> {
+        loop {
+            if let Some(current) = &mut self.current {
+                if let Some(result) = current.next() {
+                    return Some(result);
+                }
+                self.current = None;
+            }
+            if let Some(result) = self.open_next()? {
+                return Some(result);
+            }
+        }
+    }
+}
+
+/// Reads one file: its form is detected from its first bytes.
+fn read_file(path: &Path, options: &InputOptions) -> Messages {
+    let label = label(path);
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) => return single(Err(open_error(path, &error))),
+    };
+    let mut prefix = Vec::new();
+    if let Err(error) = (&mut file)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)
+    {
+        return single(Err(open_error(path, &error)));
+    }
+    let (format, flags) = if is_maildir_message(path) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        (Format::Maildir, name.as_deref().and_then(maildir_flags))
+    } else {
+        (Format::Eml, None)
+    };
+    let source = plain_source(label.clone(), format, flags);
+
+    match sniff(&prefix) {
+        Err(reason) => single(Err(InputError::new(label, None, reason))),
+        Ok(Kind::Msg) => match file.seek(SeekFrom::Start(0)) {
+            Ok(_) => single_expanded(read_outlook(&label, file), options),
+            Err(error) => single(Err(open_error(path, &error))),
+        },
+        Ok(Kind::Mbox) => read_mbox(label, Cursor::new(prefix).chain(file), options),
+        Ok(Kind::Eml) => {
+            let rest = Cursor::new(prefix).chain(file);
+            single_expanded(read_rfc822(source, rest, options), options)
+        }
+    }
+}
+
+/// Reads standard input, whose form is detected like a file's.
+fn read_stdin(options: &InputOptions) -> Messages {
+    let mut stdin = std::io::stdin();
+    let mut prefix = Vec::new();
+    if let Err(error) = (&mut stdin)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)
+    {
+        return single(Err(stdin_error(&error)));
+    }
+    let source = plain_source(STDIN_LABEL.to_string(), Format::Stdin, None);
+    match sniff(&prefix) {
+        Err(reason) => single(Err(InputError::new(STDIN_LABEL, None, reason))),
+        Ok(Kind::Msg) => {
+            let bytes = read_bounded(Cursor::new(prefix).chain(stdin), MAX_STREAM_BYTES as usize)
+                .map_err(|error| stdin_error(&error));
+            let result = bytes.and_then(|bytes| match bytes {
+                Bounded::Whole(bytes) => read_outlook(STDIN_LABEL, Cursor::new(bytes)),
+                Bounded::Cut(_) => Err(InputError::new(STDIN_LABEL, None, too_big_msg())),
+            });
+            single_expanded(result, options)
+        }
+        Ok(Kind::Mbox) => read_mbox(
+            STDIN_LABEL.to_string(),
+            Cursor::new(prefix).chain(stdin),
+            options,
+        ),
+        Ok(Kind::Eml) => single_expanded(
+            read_rfc822(source, Cursor::new(prefix).chain(stdin), options),
+            options,
+        ),
+    }
+}
+
+/// Reads one in-memory input.
+pub fn read_in_memory(
+    path_label: &str,
+    bytes: Vec<u8>,
+    format_hint: Option<Format>,
+    options: &InputOptions,
+) -> Vec<InputResult> {
+    let format = plain_format(format_hint);
+    let flags = match format {
+        Format::Maildir => Path::new(path_label)
+            .file_name()
+            .and_then(|n| maildir_flags(&n.to_string_lossy())),
+        _ => None,
+    };
+    let prefix = bytes
+        .get(..SNIFF_BYTES.min(bytes.len()))
+        .unwrap_or_default();
+    match sniff(prefix) {
+        Err(reason) => vec![Err(InputError::new(path_label, None, reason))],
+        Ok(Kind::Msg) if bytes.len() as u64 > MAX_STREAM_BYTES => {
+            vec![Err(InputError::new(path_label, None, too_big_msg()))]
+        }
+        Ok(Kind::Msg) => {
+            single_expanded(read_outlook(path_label, Cursor::new(bytes)), options).collect()
+        }
+        Ok(Kind::Mbox) => read_mbox(path_label.to_string(), Cursor::new(bytes), options).collect(),
+        Ok(Kind::Eml) => {
+            let source = plain_source(path_label.to_string(), format, flags);
+            expand(
+                rfc822_candidate(source, bytes, options.max_message_bytes),
+                options,
+            )
+        }
+    }
+}
+
+/// Reads an Outlook item from a seekable reader.
+fn read_outlook<F: Read + Seek>(label: &str, inner: F) -> Result<Candidate, InputError> {
+    let item = read_msg(inner).map_err(|reason| InputError::new(label, None, reason))?;
+    let source = plain_source(label.to_string(), Format::Msg, None);
+    Ok(outlook_candidate(source, item))
+}
+
+/// Reads an RFC 822 message, keeping at most `max_message_bytes` of it.
+fn read_rfc822<R: Read>(
+    source: Source,
+    reader: R,
+    options: &InputOptions,
+) -> Result<Candidate, InputError> {
+    let path = source.path.clone();
+    let bytes = read_bounded(reader, options.max_message_bytes)
+        .map_err(|error| InputError::new(path, None, format!("reading failed ({error})")))?;
+    let bytes = match bytes {
+        Bounded::Whole(bytes) | Bounded::Cut(bytes) => bytes,
+    };
+    Ok(rfc822_candidate(source, bytes, options.max_message_bytes))
+}
+
+fn read_mbox<R: Read + Send + 'static>(
+    label: String,
+    reader: R,
+    options: &InputOptions,
+) -> Messages {
+    let options = options.clone();
+    let reader = MboxReader::new(BufReader::new(reader), label, options.max_message_bytes);
+    Box::new(reader.flat_map(move |result| match result {
+        Ok(message) => expand(
+            Candidate {
+                message,
+                outlook_attachments: Vec::new(),
+            },
+            &options,
+        ),
+        Err(error) => vec![Err(error)],
+    }))
+}
+
+/// Bytes read up to a limit: all of them, or the first `limit + 1` when there were more.
+enum Bounded {
+    Whole(Vec<u8>),
+    Cut(Vec<u8>),
+}
+
+fn read_bounded<R: Read>(reader: R, limit: usize) -> std::io::Result<Bounded> {
+    let mut bytes = Vec::new();
+    reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(if bytes.len() > limit {
+        Bounded::Cut(bytes)
+    } else {
+        Bounded::Whole(bytes)
+    })
+}
+
+fn single_expanded(result: Result<Candidate, InputError>, options: &InputOptions) -> Messages {
+    match result {
+        Ok(candidate) => Box::new(expand(candidate, options).into_iter()),
+        Err(error) => single(Err(error)),
+    }
+}
+
+fn single(result: InputResult) -> Messages {
+    Box::new(std::iter::once(result))
+}
+
+fn plain_source(path: String, format: Format, maildir_flags: Option<String>) -> Source {
+    Source {
+        path,
+        format,
+        index: None,
+        offset: None,
+        attachment: None,
+        maildir_flags,
+    }
+}
+
+fn label(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn open_error(path: &Path, error: &std::io::Error) -> InputError {
+    InputError::new(
+        label(path),
+        None,
+        format!("cannot read the file ({error}); check that it exists and is readable"),
+    )
+}
+
+fn stdin_error(error: &std::io::Error) -> InputError {
+    InputError::new(
+        STDIN_LABEL,
+        None,
+        format!("reading standard input failed ({error})"),
+    )
+}
+
+fn too_big_msg() -> String {
+    format!(
+        "the Outlook item is larger than {MAX_STREAM_BYTES} bytes, the limit for a .msg read into memory; save it as a file and read the file"
+    )
+}

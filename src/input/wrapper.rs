@@ -1,0 +1,348 @@
+//! Reported-phish wrappers: users report suspicious mail by forwarding it as an attachment
+//! (a `message/rfc822` part, an attached `.eml` or `.msg`, or an Outlook embedded item).
+//! The wrapper's own headers only show the reporter's path, so by default the attached
+//! originals are analysed instead; `InputOptions::outer` analyses the wrapper.
+
+use super::msg::{AttachedContent, MsgAttachment, MsgItem, is_outlook_item, read_msg};
+use super::sniff::CFB_MAGIC;
+use super::{AttachmentInfo, Format, InputError, InputMessage, InputOptions, InputResult, Source};
+use crate::finding::{Finding, Severity};
+use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders, PartType};
+
+/// A message read from an input, with the Outlook attachments found while reading it (an
+/// RFC 822 message carries its attachments in its bytes).
+pub struct Candidate {
+    pub message: InputMessage,
+    pub outlook_attachments: Vec<MsgAttachment>,
+}
+
+/// An attached message found in a wrapper.
+struct Original {
+    info: AttachmentInfo,
+    content: Result<OriginalContent, String>,
+}
+
+enum OriginalContent {
+    /// An RFC 822 message or a `.msg` file, distinguished by content.
+    Bytes(Vec<u8>),
+    /// An Outlook embedded item.
+    Outlook(Box<MsgItem>),
+}
+
+/// Replaces a wrapper by the messages attached to it, recursively up to the depth limit.
+/// A message without attached messages, or any message when `options.outer` is set, is
+/// returned itself.
+pub fn expand(candidate: Candidate, options: &InputOptions) -> Vec<InputResult> {
+    let mut out = Vec::new();
+    expand_into(candidate, options, 0, &mut out);
+    out
+}
+
+fn expand_into(
+    candidate: Candidate,
+    options: &InputOptions,
+    depth: usize,
+    out: &mut Vec<InputResult>,
+) {
+    let Candidate {
+        mut message,
+        outlook_attachments,
+    } = candidate;
+    if options.outer {
+        out.push(Ok(message));
+        return;
+    }
+    let originals = if message.msg.is_some() {
+        outlook_originals(&message, outlook_attachments, depth + 1)
+    } else {
+        rfc822_originals(&message.bytes, depth + 1)
+    };
+    if originals.is_empty() {
+        out.push(Ok(message));
+        return;
+    }
+    if depth >= options.max_attachment_depth {
+        message
+            .findings
+            .push(depth_finding(options.max_attachment_depth));
+        out.push(Ok(message));
+        return;
+    }
+
+    let mut read_any = false;
+    for original in originals {
+        match child(&message.source, original, options) {
+            Ok(child) => {
+                read_any = true;
+                expand_into(child, options, depth + 1, out);
+            }
+            Err(error) => out.push(Err(error)),
+        }
+    }
+    if !read_any {
+        message.findings.push(unreadable_originals_finding());
+        out.push(Ok(message));
+    }
+}
+
+/// Builds the message read from one attachment, labelled with the wrapper's source.
+fn child(
+    wrapper: &Source,
+    original: Original,
+    options: &InputOptions,
+) -> Result<Candidate, InputError> {
+    let number = original.info.index;
+    let error = |reason: String| {
+        InputError::new(
+            wrapper.path.clone(),
+            wrapper.index,
+            format!("attachment {number}: {reason}"),
+        )
+    };
+    let mut source = wrapper.clone();
+    let finding = attached_finding(&original.info);
+    source.attachment = Some(original.info);
+    let mut candidate = match original.content.map_err(&error)? {
+        OriginalContent::Outlook(item) => outlook_candidate(source, *item),
+        OriginalContent::Bytes(bytes) if bytes.starts_with(&CFB_MAGIC) => {
+            let item = read_msg(std::io::Cursor::new(bytes)).map_err(error)?;
+            outlook_candidate(source, item)
+        }
+        OriginalContent::Bytes(bytes) => rfc822_candidate(source, bytes, options.max_message_bytes),
+    };
+    candidate.message.findings.insert(0, finding);
+    Ok(candidate)
+}
+
+/// Builds the message of an Outlook item: its transport headers, followed by an empty line.
+pub fn outlook_candidate(source: Source, item: MsgItem) -> Candidate {
+    let bytes = match &item.transport_text {
+        Some(text) => {
+            let mut bytes = text.trim_end_matches(['\r', '\n']).as_bytes().to_vec();
+            bytes.extend_from_slice(b"\r\n\r\n");
+            bytes
+        }
+        None => Vec::new(),
+    };
+    Candidate {
+        message: InputMessage {
+            source,
+            bytes,
+            msg: Some(item.metadata),
+            envelope: None,
+            findings: item.findings,
+        },
+        outlook_attachments: item.attachments,
+    }
+}
+
+/// Builds the message of RFC 822 bytes, cut to the header block when over `max_bytes`.
+pub fn rfc822_candidate(source: Source, mut bytes: Vec<u8>, max_bytes: usize) -> Candidate {
+    let mut findings = Vec::new();
+    if bytes.len() > max_bytes {
+        findings.push(cut_to_header_block(&mut bytes, max_bytes));
+    }
+    Candidate {
+        message: InputMessage {
+            source,
+            bytes,
+            msg: None,
+            envelope: None,
+            findings,
+        },
+        outlook_attachments: Vec::new(),
+    }
+}
+
+/// Cuts an oversized message to its header block (or to `max_bytes` when the header block
+/// itself is larger) and returns the finding that reports the cut.
+pub fn cut_to_header_block(bytes: &mut Vec<u8>, max_bytes: usize) -> Finding {
+    let size = bytes.len();
+    let end = header_block_end(bytes).unwrap_or(size).min(max_bytes);
+    bytes.truncate(end);
+    Finding::new(
+        "input.message-truncated",
+        Severity::Medium,
+        "Message larger than the size limit: only its header block was read",
+        format!(
+            "The message is at least {size} bytes, more than the {max_bytes}-byte limit, so only its header block was kept. Attachments and the body were not examined."
+        ),
+    )
+}
+
+/// Returns the position just after the empty line that ends the header block.
+fn header_block_end(bytes: &[u8]) -> Option<usize> {
+    let mut position = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        position += line.len();
+        if line == b"\n" || line == b"\r\n" {
+            return Some(position);
+        }
+    }
+    None
+}
+
+fn outlook_originals(
+    message: &InputMessage,
+    attachments: Vec<MsgAttachment>,
+    depth: usize,
+) -> Vec<Original> {
+    let metadata = message.msg.as_ref();
+    let subject = metadata.and_then(|m| m.subject.clone());
+    let from = metadata.and_then(|m| match (&m.sender_name, &m.sender) {
+        (Some(name), Some(address)) if name != address => Some(format!("{name} <{address}>")),
+        (name, address) => address.clone().or_else(|| name.clone()),
+    });
+    attachments
+        .into_iter()
+        .map(|attachment| {
+            let (content_type, content) = match attachment.content {
+                AttachedContent::Embedded(item) => (
+                    "application/vnd.ms-outlook".to_string(),
+                    item.map(OriginalContent::Outlook),
+                ),
+                AttachedContent::Data(bytes) => (
+                    attachment
+                        .mime_tag
+                        .clone()
+                        .unwrap_or_else(|| guess_type(&attachment.filename)),
+                    bytes.map(OriginalContent::Bytes),
+                ),
+            };
+            let info = AttachmentInfo {
+                index: attachment.number,
+                filename: attachment.filename,
+                content_type,
+                wrapper_subject: subject.clone(),
+                wrapper_from: from.clone(),
+                depth,
+            };
+            Original { info, content }
+        })
+        .collect()
+}
+
+fn guess_type(filename: &Option<String>) -> String {
+    let name = filename.as_deref().unwrap_or_default().to_ascii_lowercase();
+    if name.ends_with(".msg") {
+        "application/vnd.ms-outlook".to_string()
+    } else {
+        "message/rfc822".to_string()
+    }
+}
+
+/// Finds the attached messages of an RFC 822 message with mail-parser.
+fn rfc822_originals(bytes: &[u8], depth: usize) -> Vec<Original> {
+    let Some(parsed) = MessageParser::default().parse(bytes) else {
+        return Vec::new();
+    };
+    let subject = parsed.subject().map(str::to_string);
+    let from =
+        parsed
+            .from()
+            .and_then(|a| a.first())
+            .map(|addr| match (addr.name(), addr.address()) {
+                (Some(name), Some(address)) => format!("{name} <{address}>"),
+                (name, address) => address.or(name).unwrap_or_default().to_string(),
+            });
+    let mut originals = Vec::new();
+    for (position, part) in parsed.attachments().enumerate() {
+        let Some(content) = attached_message_bytes(part, parsed.raw_message()) else {
+            continue;
+        };
+        let info = AttachmentInfo {
+            index: position + 1,
+            filename: part.attachment_name().map(str::to_string),
+            content_type: content_type(part),
+            wrapper_subject: subject.clone(),
+            wrapper_from: from.clone(),
+            depth,
+        };
+        originals.push(Original {
+            info,
+            content: Ok(OriginalContent::Bytes(content)),
+        });
+    }
+    originals
+}
+
+/// Returns the bytes of an attachment that contains a message: a `message/rfc822` part, or
+/// a file whose name, type or content marks it as an `.eml` or `.msg`.
+fn attached_message_bytes(part: &MessagePart<'_>, raw: &[u8]) -> Option<Vec<u8>> {
+    let name = part
+        .attachment_name()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mime = content_type(part);
+    let named = name.ends_with(".eml") || name.ends_with(".msg");
+    let typed = mime == "message/rfc822" || mime == "application/vnd.ms-outlook";
+    match &part.body {
+        // A nested message that was not transfer-encoded is parsed in place, and its
+        // `raw_message` is then the whole wrapper, so the part's own span is used.
+        PartType::Message(_) if part.encoding == Encoding::None => {
+            let start = usize::try_from(part.offset_body).ok()?;
+            let end = usize::try_from(part.offset_end).ok()?;
+            raw.get(start..end).map(<[u8]>::to_vec)
+        }
+        PartType::Message(nested) => Some(nested.raw_message().to_vec()),
+        PartType::Binary(data) | PartType::InlineBinary(data) => {
+            let outlook = data.starts_with(&CFB_MAGIC) && is_outlook_item(data);
+            (named || typed || outlook).then(|| data.to_vec())
+        }
+        PartType::Text(text) if named || typed => Some(text.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+fn content_type(part: &MessagePart<'_>) -> String {
+    part.content_type().map_or_else(
+        || "application/octet-stream".to_string(),
+        |ct| match ct.subtype() {
+            Some(subtype) => format!("{}/{}", ct.ctype(), subtype).to_ascii_lowercase(),
+            None => ct.ctype().to_ascii_lowercase(),
+        },
+    )
+}
+
+fn attached_finding(info: &AttachmentInfo) -> Finding {
+    Finding::new(
+        "input.attached-original",
+        Severity::Info,
+        "Message read from an attachment of a reported message",
+        format!(
+            "This message is attachment {} ({}) of the message it was found in; the wrapper itself was not analysed. Use --outer to analyse the wrapper.",
+            info.index, info.content_type
+        ),
+    )
+    .with_evidence("Subject", None, info.wrapper_subject.clone().unwrap_or_default())
+    .with_evidence("From", None, info.wrapper_from.clone().unwrap_or_default())
+}
+
+fn depth_finding(max: usize) -> Finding {
+    Finding::new(
+        "input.attachment-depth-limit",
+        Severity::Low,
+        "Attached messages nested too deep: the innermost were not read",
+        format!(
+            "This message has attached messages, but it is already {max} attachments deep, the limit; it is analysed itself."
+        ),
+    )
+}
+
+fn unreadable_originals_finding() -> Finding {
+    Finding::new(
+        "input.attached-original-unreadable",
+        Severity::Low,
+        "Attached messages could not be read: the wrapper is analysed instead",
+        "Every attached message of this message failed to read (see the errors for them), so the message itself is analysed.",
+    )
+}
+
+/// Returns the format label of a plain RFC 822 message for a hint.
+pub fn plain_format(hint: Option<Format>) -> Format {
+    match hint {
+        Some(Format::Stdin) => Format::Stdin,
+        Some(Format::Maildir) => Format::Maildir,
+        _ => Format::Eml,
+    }
+}

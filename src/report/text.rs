@@ -1,0 +1,391 @@
+//! Text report for terminals: summary, relay chain, authentication, Exchange stamps,
+//! findings by severity with evidence, IP list matches and the score with its reasons.
+//! Every header-derived string goes through [`escape_terminal`].
+
+use crate::analysis::Report;
+use crate::finding::Severity;
+use crate::parse::date::format_timestamp;
+use crate::report::escape::escape_terminal as esc;
+use std::fmt::Write;
+
+/// Colour settings: colour only on a terminal, and never when NO_COLOR is set.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub colour: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    fn severity(&self, severity: Severity) -> String {
+        let label = format!("{:<6}", severity.as_str().to_uppercase());
+        let code = match severity {
+            Severity::High => "1;31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.paint(code, &label)
+    }
+}
+
+/// Renders one report as text.
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    summary(&mut out, report, style);
+    chain(&mut out, report, style);
+    auth(&mut out, report, style);
+    exchange(&mut out, report, style);
+    findings(&mut out, report, style);
+    ip_matches(&mut out, report, style);
+    score(&mut out, report, style);
+    out
+}
+
+fn opt(value: Option<&str>) -> String {
+    value.map_or_else(|| "-".to_string(), esc)
+}
+
+fn summary(out: &mut String, report: &Report, style: Style) {
+    let source = &report.source;
+    let mut location = esc(&source.path);
+    if let Some(index) = source.index {
+        let _ = write!(location, " (message {index})");
+    }
+    let _ = writeln!(out, "{} {location}", style.bold("mailtrace report:"));
+    if let Some(attachment) = &source.attachment {
+        let _ = writeln!(
+            out,
+            "  from attachment {} ({}) of a report by {} with subject {}",
+            attachment.index,
+            opt(attachment.filename.as_deref()),
+            opt(attachment.wrapper_from.as_deref()),
+            opt(attachment.wrapper_subject.as_deref())
+        );
+    }
+    let message = &report.message;
+    let from = match message.from_mailbox() {
+        Some(m) => match &m.display {
+            Some(name) => format!("\"{}\" <{}>", esc(name), esc(&m.address)),
+            None => format!("<{}>", esc(&m.address)),
+        },
+        None => opt(message.from_text.as_deref()),
+    };
+    let _ = writeln!(out, "  From:        {from}");
+    if let Some(reply) = message.reply_to.first() {
+        let _ = writeln!(out, "  Reply-To:    {}", esc(&reply.address));
+    }
+    let _ = writeln!(
+        out,
+        "  Return-Path: {}",
+        opt(message.return_path.as_deref())
+    );
+    let _ = writeln!(out, "  Subject:     {}", opt(message.subject.as_deref()));
+    let date = message.date.as_ref().map(|d| match &d.timestamp {
+        Some(t) => format!("{} ({})", esc(&d.raw), format_timestamp(t)),
+        None => format!("{} (unparsed)", esc(&d.raw)),
+    });
+    let _ = writeln!(out, "  Date:        {}", date.unwrap_or_else(|| "-".into()));
+    let _ = writeln!(out, "  Message-ID:  {}", opt(message.message_id.as_deref()));
+    if let Some(msg) = &report.msg {
+        let _ = writeln!(
+            out,
+            "  Outlook item: transport headers {:?}; MAPI sender {}; subject {}; submitted {}; delivered {}",
+            msg.transport_headers,
+            opt(msg.sender.as_deref()),
+            opt(msg.subject.as_deref()),
+            msg.client_submit_time
+                .as_ref()
+                .map_or("-".into(), format_timestamp),
+            msg.delivery_time
+                .as_ref()
+                .map_or("-".into(), format_timestamp),
+        );
+    }
+    let origin = match &report.origin {
+        Some(o) => format!(
+            "{} ({}{})",
+            o.ip.map_or("no address".into(), |ip| ip.to_string()),
+            o.hop.map_or(String::new(), |h| format!("hop {h}, ")),
+            esc(&o.source)
+        ),
+        None => "none found".into(),
+    };
+    let _ = writeln!(out, "  Origin IP:   {origin}");
+    let spoof = &report.spoof;
+    let verdict = format!(
+        "{}/100 {}",
+        spoof.score,
+        spoof.verdict.as_str().to_uppercase()
+    );
+    let _ = writeln!(out, "  Spoof score: {}", style.bold(&verdict));
+}
+
+fn chain(out: &mut String, report: &Report, style: Style) {
+    let hops = &report.chain.hops;
+    let _ = writeln!(
+        out,
+        "\n{} ({} hops, oldest first)",
+        style.bold("Relay chain"),
+        hops.len()
+    );
+    if hops.is_empty() {
+        let _ = writeln!(out, "  no Received fields");
+        return;
+    }
+    for hop in hops {
+        let r = &hop.received;
+        let time = r
+            .timestamp
+            .as_ref()
+            .map_or("(no date)".to_string(), format_timestamp);
+        let delay = hop.delay_seconds.map_or("".into(), |d| format!("{d:+}s"));
+        let from_ip = r.from_ip.map(|ip| format!(" [{ip}]")).unwrap_or_default();
+        let rdns = r
+            .from_rdns
+            .as_deref()
+            .map(|n| format!(" rdns {}", esc(n)))
+            .unwrap_or_default();
+        let mark = if Some(hop.index) == report.chain.boundary {
+            " <- first external hop"
+        } else if hop.internal {
+            " (internal)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {:>2}. {time} {delay:>8}  from {}{from_ip}{rdns}  by {}{}{mark}",
+            hop.index,
+            opt(r.from_host.as_deref()),
+            opt(r.by_host.as_deref()),
+            r.protocol
+                .as_deref()
+                .map(|p| format!(" with {}", esc(p)))
+                .unwrap_or_default(),
+        );
+    }
+}
+
+fn auth(out: &mut String, report: &Report, style: Style) {
+    let auth = &report.auth;
+    let _ = writeln!(out, "\n{}", style.bold("Recorded authentication"));
+    if !report.has_transport_headers() {
+        let _ = writeln!(out, "  not available: the item has no transport headers");
+        return;
+    }
+    if auth.results.is_empty() && auth.received_spf.is_empty() && auth.dkim_signatures.is_empty() {
+        let _ = writeln!(out, "  no authentication headers");
+    }
+    for field in &auth.results {
+        let trust = if field.trusted {
+            "trusted"
+        } else {
+            "untrusted"
+        };
+        let results: Vec<String> = field
+            .parsed
+            .results
+            .iter()
+            .map(|r| {
+                let props: Vec<String> = r
+                    .properties
+                    .iter()
+                    .map(|p| format!("{}={}", p.key(), esc(&p.value)))
+                    .collect();
+                format!("{}={} {}", esc(&r.method), esc(&r.result), props.join(" "))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  [{trust}] {} line {} ({}): {}",
+            esc(&field.header),
+            field.line,
+            opt(field.parsed.authserv_id.as_deref()),
+            if results.is_empty() {
+                "none".into()
+            } else {
+                results.join("; ")
+            }
+        );
+    }
+    for spf in &auth.received_spf {
+        let p = &spf.parsed;
+        let _ = writeln!(
+            out,
+            "  Received-SPF line {}: {} client-ip={} envelope-from={} helo={}",
+            spf.line,
+            esc(&p.result),
+            p.client_ip.map_or("-".into(), |ip| ip.to_string()),
+            opt(p.envelope_from.as_deref()),
+            opt(p.helo.as_deref())
+        );
+    }
+    for dkim in &auth.dkim_signatures {
+        let d = &dkim.parsed;
+        let _ = writeln!(
+            out,
+            "  DKIM-Signature line {}: d={} s={} a={} h={}",
+            dkim.line,
+            opt(d.d.as_deref()),
+            opt(d.s.as_deref()),
+            opt(d.a.as_deref()),
+            esc(&d.h.join(":"))
+        );
+    }
+    if auth.arc.set_count > 0 {
+        let _ = writeln!(
+            out,
+            "  ARC: {} set(s), chain {} (structure only, no signature check)",
+            auth.arc.set_count,
+            esc(&auth.arc.chain)
+        );
+    }
+}
+
+fn exchange(out: &mut String, report: &Report, style: Style) {
+    let exchange = &report.exchange;
+    if exchange.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", style.bold("Exchange Online stamps"));
+    for forefront in &exchange.forefront {
+        let origin = if forefront.upstream() {
+            " (from an upstream tenant)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {}{origin}:", esc(&forefront.field_name));
+        for pair in forefront.describe() {
+            let meaning = pair
+                .meaning
+                .as_deref()
+                .map(|m| format!(" ({})", esc(m)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    {:<5} {:<28} {}{meaning}",
+                esc(&pair.key),
+                esc(&pair.label),
+                esc(&pair.value)
+            );
+        }
+    }
+    if let Some((value, meaning)) = &exchange.organization_scl {
+        let _ = writeln!(
+            out,
+            "  X-MS-Exchange-Organization-SCL: {value} ({})",
+            esc(meaning)
+        );
+    }
+    if let Some(auth_as) = &exchange.organization_auth_as {
+        let _ = writeln!(out, "  X-MS-Exchange-Organization-AuthAs: {}", esc(auth_as));
+    }
+    for entity in &exchange.from_entity {
+        let _ = writeln!(
+            out,
+            "  X-MS-Exchange-CrossTenant-FromEntityHeader: {}",
+            esc(entity)
+        );
+    }
+    for connecting in &exchange.connecting_ips {
+        let _ = writeln!(
+            out,
+            "  Cross-tenant connecting IP: {} (tenant {}, HELO {})",
+            connecting.ip.map_or("-".into(), |ip| ip.to_string()),
+            opt(connecting.tenant_id.as_deref()),
+            opt(connecting.helo.as_deref())
+        );
+    }
+}
+
+fn findings(out: &mut String, report: &Report, style: Style) {
+    let _ = writeln!(
+        out,
+        "\n{} ({})",
+        style.bold("Findings"),
+        report.findings.len()
+    );
+    for finding in &report.findings {
+        let _ = writeln!(
+            out,
+            "  {} {}  {}",
+            style.severity(finding.severity),
+            esc(&finding.id),
+            esc(&finding.title)
+        );
+        let _ = writeln!(out, "         {}", esc(&finding.detail));
+        if !finding.headers.is_empty() {
+            let names: Vec<String> = finding.headers.iter().map(|h| esc(h)).collect();
+            let _ = writeln!(out, "         headers: {}", names.join(", "));
+        }
+        for evidence in finding.evidence.iter().take(3) {
+            let line = evidence
+                .line
+                .map(|l| format!(" line {l}"))
+                .unwrap_or_default();
+            let value = crate::headers::truncate(&evidence.value, 160);
+            let _ = writeln!(
+                out,
+                "         evidence: {}{line}: {}",
+                esc(&evidence.header),
+                esc(&value)
+            );
+        }
+    }
+}
+
+fn ip_matches(out: &mut String, report: &Report, style: Style) {
+    if report.ip_matches.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", style.bold("IP list matches"));
+    for m in &report.ip_matches {
+        let _ = writeln!(
+            out,
+            "  {} in {} ({}): list {}, entry {}{}",
+            m.ip,
+            esc(&m.location),
+            if m.builtin { "built-in" } else { "user list" },
+            esc(&m.list),
+            m.entry,
+            m.label
+                .as_deref()
+                .map(|l| format!(", {}", esc(l)))
+                .unwrap_or_default()
+        );
+    }
+}
+
+fn score(out: &mut String, report: &Report, style: Style) {
+    let spoof = &report.spoof;
+    let _ = writeln!(
+        out,
+        "\n{} {}/100 ({})",
+        style.bold("Spoof score"),
+        spoof.score,
+        spoof.verdict.as_str()
+    );
+    if spoof.signals.is_empty() {
+        let _ = writeln!(out, "  no signals");
+    }
+    for signal in &spoof.signals {
+        let _ = writeln!(
+            out,
+            "  +{:<3} {:<32} {}",
+            signal.points,
+            signal.id,
+            esc(&signal.detail)
+        );
+    }
+}

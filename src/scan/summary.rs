@@ -1,0 +1,236 @@
+//! Campaign summary of a scan: messages by verdict, top origin addresses and networks, IP
+//! list matches, groups of messages sharing the same stripped headers, top From
+//! organisational domains, and the counts of messages read, skipped and errored.
+
+use crate::analysis::Report;
+use crate::analysis::score::Verdict;
+use crate::analysis::sender::org_domain;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+/// What the summary keeps of one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Digest {
+    pub verdict: Verdict,
+    pub score: u32,
+    pub origin_ip: Option<IpAddr>,
+    /// `list entry` of every IP list match.
+    pub ip_matches: Vec<String>,
+    /// Sorted names of the headers that stripped-header findings list.
+    pub stripped_headers: Vec<String>,
+    pub from_org_domain: Option<String>,
+}
+
+impl Digest {
+    /// Reduces a report to what the summary needs.
+    pub fn from_report(report: &Report) -> Digest {
+        let mut stripped: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.id.starts_with("stripped."))
+            .flat_map(|f| f.headers.iter().cloned())
+            .collect();
+        stripped.sort_by_key(|h| h.to_ascii_lowercase());
+        stripped.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        let mut ip_matches: Vec<String> = report
+            .ip_matches
+            .iter()
+            .map(|m| format!("{} {}", m.list, m.entry))
+            .collect();
+        ip_matches.sort();
+        ip_matches.dedup();
+        Digest {
+            verdict: report.spoof.verdict,
+            score: report.spoof.score,
+            origin_ip: report.origin.as_ref().and_then(|o| o.ip),
+            ip_matches,
+            stripped_headers: stripped,
+            from_org_domain: report.message.from_domain().as_deref().and_then(org_domain),
+        }
+    }
+}
+
+/// Running totals of a scan.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub messages: usize,
+    /// Messages analysed but left out of the output by `--min-score` or `--verdict`.
+    pub skipped: usize,
+    pub errors: usize,
+    pub panics: usize,
+    by_verdict: BTreeMap<Verdict, usize>,
+    origin_ips: HashMap<IpAddr, usize>,
+    networks: HashMap<String, usize>,
+    ip_matches: HashMap<String, usize>,
+    stripped_groups: HashMap<Vec<String>, usize>,
+    from_domains: HashMap<String, usize>,
+}
+
+/// Number of entries shown in each top list.
+const TOP: usize = 10;
+
+impl Summary {
+    /// Adds one analysed message.
+    pub fn add(&mut self, digest: &Digest) {
+        self.messages += 1;
+        *self.by_verdict.entry(digest.verdict).or_default() += 1;
+        if let Some(ip) = digest.origin_ip {
+            *self.origin_ips.entry(ip).or_default() += 1;
+            *self.networks.entry(network_of(ip)).or_default() += 1;
+        }
+        for entry in &digest.ip_matches {
+            *self.ip_matches.entry(entry.clone()).or_default() += 1;
+        }
+        if !digest.stripped_headers.is_empty() {
+            *self
+                .stripped_groups
+                .entry(digest.stripped_headers.clone())
+                .or_default() += 1;
+        }
+        if let Some(domain) = &digest.from_org_domain {
+            *self.from_domains.entry(domain.clone()).or_default() += 1;
+        }
+    }
+
+    /// Returns the summary as the JSON Lines summary record.
+    pub fn to_json(&self) -> Value {
+        let verdicts: BTreeMap<&str, usize> = [Verdict::Low, Verdict::Medium, Verdict::High]
+            .iter()
+            .map(|v| (v.as_str(), self.by_verdict.get(v).copied().unwrap_or(0)))
+            .collect();
+        json!({
+            "record": "summary",
+            "messages": self.messages,
+            "reported": self.messages - self.skipped,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "panics": self.panics,
+            "by_verdict": verdicts,
+            "top_origin_ips": top(&self.origin_ips, |ip| ip.to_string()),
+            "top_networks": top(&self.networks, Clone::clone),
+            "ip_matches": top_all(&self.ip_matches),
+            "stripped_header_groups": self.stripped_group_list(),
+            "top_from_domains": top(&self.from_domains, Clone::clone),
+        })
+    }
+
+    fn stripped_group_list(&self) -> Vec<Value> {
+        let mut groups: Vec<(&Vec<String>, &usize)> = self.stripped_groups.iter().collect();
+        groups.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        groups
+            .into_iter()
+            .take(TOP)
+            .map(|(headers, count)| json!({"headers": headers, "messages": count}))
+            .collect()
+    }
+
+    /// Renders the summary as text.
+    pub fn render_text(&self) -> String {
+        let value = self.to_json();
+        let mut out = String::from("\nCampaign summary\n");
+        out.push_str(&format!(
+            "  messages analysed: {} (reported {}, filtered out {}), errors: {} (of which panics: {})\n",
+            self.messages,
+            self.messages - self.skipped,
+            self.skipped,
+            self.errors,
+            self.panics
+        ));
+        out.push_str(&format!(
+            "  by verdict: high {}, medium {}, low {}\n",
+            value["by_verdict"]["high"], value["by_verdict"]["medium"], value["by_verdict"]["low"]
+        ));
+        for (title, key) in [
+            ("top origin IPs", "top_origin_ips"),
+            ("top origin networks", "top_networks"),
+            ("IP list matches", "ip_matches"),
+            ("top From organisational domains", "top_from_domains"),
+        ] {
+            let rows = value[key].as_array().cloned().unwrap_or_default();
+            if rows.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("  {title}:\n"));
+            for row in rows {
+                let name =
+                    crate::report::escape::escape_terminal(row["value"].as_str().unwrap_or(""));
+                out.push_str(&format!("    {:>7}  {name}\n", row["messages"]));
+            }
+        }
+        let groups = self.stripped_group_list();
+        if !groups.is_empty() {
+            out.push_str("  messages sharing the same stripped headers:\n");
+            for group in groups {
+                let names: Vec<&str> = group["headers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                out.push_str(&format!(
+                    "    {:>7}  {}\n",
+                    group["messages"],
+                    crate::report::escape::escape_terminal(&names.join(", "))
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Returns the /24 (IPv4) or /48 (IPv6) network of an address.
+fn network_of(ip: IpAddr) -> String {
+    let prefix = if ip.is_ipv4() { 24 } else { 48 };
+    ipnet::IpNet::new(ip, prefix).map_or_else(|_| ip.to_string(), |net| net.trunc().to_string())
+}
+
+fn top<K, F: Fn(&K) -> String>(counts: &HashMap<K, usize>, name: F) -> Vec<Value> {
+    let mut rows: Vec<(String, usize)> = counts.iter().map(|(k, v)| (name(k), *v)).collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    rows.into_iter()
+        .take(TOP)
+        .map(|(value, messages)| json!({"value": value, "messages": messages}))
+        .collect()
+}
+
+fn top_all(counts: &HashMap<String, usize>) -> Vec<Value> {
+    let mut rows: Vec<(&String, &usize)> = counts.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    rows.into_iter()
+        .map(|(value, messages)| json!({"value": value, "messages": messages}))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(verdict: Verdict, ip: &str, stripped: &[&str]) -> Digest {
+        Digest {
+            verdict,
+            score: 0,
+            origin_ip: ip.parse().ok(),
+            ip_matches: Vec::new(),
+            stripped_headers: stripped.iter().map(|s| s.to_string()).collect(),
+            from_org_domain: Some("example.com".into()),
+        }
+    }
+
+    #[test]
+    fn totals_add_up() {
+        let mut summary = Summary::default();
+        summary.add(&digest(Verdict::High, "192.0.2.1", &["Received"]));
+        summary.add(&digest(Verdict::High, "192.0.2.7", &["Received"]));
+        summary.add(&digest(Verdict::Low, "2001:db8::1", &[]));
+        let value = summary.to_json();
+        assert_eq!(value["messages"], 3);
+        assert_eq!(value["by_verdict"]["high"], 2);
+        assert_eq!(value["by_verdict"]["low"], 1);
+        assert_eq!(value["top_networks"][0]["value"], "192.0.2.0/24");
+        assert_eq!(value["top_networks"][0]["messages"], 2);
+        assert_eq!(value["stripped_header_groups"][0]["messages"], 2);
+        assert_eq!(value["top_from_domains"][0]["messages"], 3);
+    }
+}

@@ -1,0 +1,232 @@
+//! The binary end to end: exit codes, errors that name the file, stdin, the JSON contract,
+//! JSON Lines records, `--fail-on`, IP lists and terminal-safe text output.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const CLEAN: &str = "Received: from mx.example.org (mx.example.org [192.0.2.10])\n\
+ by mail.example.org with ESMTPS id 4F3A21C0099\n\
+ for <bob@example.org>; Mon, 3 Mar 2025 10:00:05 +0000\n\
+Authentication-Results: mail.example.org; spf=pass smtp.mailfrom=example.com;\n\
+ dkim=pass header.d=example.com; dmarc=pass header.from=example.com\n\
+Received: from out.example.com (out.example.com [198.51.100.5])\n\
+ by mx.example.org with ESMTPS id 1aBcDe-000Xy1-Ab\n\
+ for <bob@example.org>; Mon, 3 Mar 2025 10:00:02 +0000\n\
+DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from:to:subject:date;\n\
+ bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGVzdA==\n\
+From: Alice <alice@example.com>\n\
+To: bob@example.org\n\
+Subject: Quarterly numbers\n\
+Date: Mon, 3 Mar 2025 10:00:00 +0000\n\
+Message-ID: <q3@example.com>\n\
+\n\
+See attached.\n";
+
+fn mailtrace(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mailtrace");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn inspect_clean_message_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "clean.eml", CLEAN);
+    let output = mailtrace(&["inspect", &path], None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    assert!(
+        text.contains("Relay chain (2 hops, oldest first)"),
+        "{text}"
+    );
+    assert!(text.contains("198.51.100.5"), "{text}");
+    assert!(text.contains("Spoof score"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "NO_COLOR output must hold no escape sequences"
+    );
+}
+
+#[test]
+fn json_report_follows_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "clean.eml", CLEAN);
+    let output = mailtrace(&["inspect", "--format", "json", &path], None);
+    let reports: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = &reports[0];
+    assert_eq!(report["schema_version"], "1");
+    assert_eq!(report["source"]["format"], "eml");
+    assert_eq!(report["message"]["from"]["address"], "alice@example.com");
+    assert_eq!(report["message"]["from"]["domain"], "example.com");
+    assert_eq!(report["hops"][0]["index"], 1);
+    assert_eq!(report["hops"][0]["from_ip"], "198.51.100.5");
+    assert_eq!(report["hops"][0]["timestamp"], "2025-03-03T10:00:02Z");
+    assert_eq!(report["hops"][1]["delay_seconds"], 3);
+    assert_eq!(report["origin"]["ip"], "198.51.100.5");
+    assert_eq!(report["origin"]["hop"], 1);
+    assert_eq!(report["auth"]["results"][0]["trusted"], true);
+    assert_eq!(report["auth"]["results"][2]["method"], "dmarc");
+    for key in ["findings", "ip_matches"] {
+        assert!(report[key].is_array(), "{key}");
+    }
+    assert!(report["spoof"]["score"].as_u64().unwrap() < 40);
+    assert_eq!(report["spoof"]["verdict"], "low");
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let output = mailtrace(
+        &["inspect", "--format", "jsonl", "-"],
+        Some(CLEAN.as_bytes()),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let records: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records[0]["record"], "message");
+    assert_eq!(records[0]["source"]["format"], "stdin");
+    assert_eq!(records.last().unwrap()["record"], "summary");
+}
+
+#[test]
+fn unreadable_input_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = write(
+        dir.path(),
+        "notes.txt",
+        &"just a line of prose\n".repeat(100),
+    );
+    let good = write(dir.path(), "good.eml", CLEAN);
+
+    let only_bad = mailtrace(&["inspect", &junk], None);
+    assert_eq!(only_bad.status.code(), Some(2), "nothing could be read");
+    let stderr = String::from_utf8_lossy(&only_bad.stderr);
+    assert!(stderr.contains("notes.txt"), "{stderr}");
+    assert!(stderr.starts_with("mailtrace: "), "{stderr}");
+
+    let mixed = mailtrace(&["inspect", "--format", "jsonl", &junk, &good], None);
+    assert_eq!(mixed.status.code(), Some(0), "one message was read");
+    let records: Vec<Value> = stdout(&mixed)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.iter().filter(|r| r["record"] == "error").count(), 1);
+    assert_eq!(
+        records.iter().filter(|r| r["record"] == "message").count(),
+        1
+    );
+
+    let missing = mailtrace(&["inspect", "/nonexistent/mail.eml"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/mail.eml"));
+}
+
+#[test]
+fn fail_on_sets_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let spoofed = CLEAN
+        .replace("dmarc=pass", "dmarc=fail")
+        .replace("spf=pass", "spf=fail");
+    let path = write(dir.path(), "spoofed.eml", &spoofed);
+    let low = mailtrace(&["inspect", "--fail-on", "low", &path], None);
+    assert_eq!(low.status.code(), Some(1));
+    let high = mailtrace(
+        &[
+            "inspect",
+            "--fail-on",
+            "high",
+            &write(dir.path(), "clean.eml", CLEAN),
+        ],
+        None,
+    );
+    assert_eq!(high.status.code(), Some(0));
+}
+
+#[test]
+fn ip_list_match_and_bad_list_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = write(dir.path(), "m.eml", CLEAN);
+    let list = write(
+        dir.path(),
+        "relays.txt",
+        "# relays seen in the campaign\n198.51.100.0/24 bulk relay\n",
+    );
+    let output = mailtrace(
+        &["inspect", "--format", "json", "--ip-list", &list, &message],
+        None,
+    );
+    let reports: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found = &reports[0]["ip_matches"][0];
+    assert_eq!(found["ip"], "198.51.100.5");
+    assert_eq!(found["list"], "relays");
+    assert_eq!(found["entry"], "198.51.100.0/24");
+    assert_eq!(found["label"], "bulk relay");
+
+    let bad = write(dir.path(), "bad.txt", "192.0.2.1\n192.0.2.300\n");
+    let output = mailtrace(&["inspect", "--ip-list", &bad, &message], None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.txt line 2"), "{stderr}");
+}
+
+#[test]
+fn lists_shows_campaign_source() {
+    let output = mailtrace(&["lists"], None);
+    let text = stdout(&output);
+    assert!(text.contains("170.75.174.97/32"), "{text}");
+    assert!(text.contains("Microsoft Threat Intelligence"), "{text}");
+    assert!(text.contains("2022-09-22"), "{text}");
+}
+
+#[test]
+fn hostile_header_text_is_escaped_in_text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = CLEAN.replace(
+        "Subject: Quarterly numbers",
+        "Subject: a\u{1b}]52;c;ZXZpbA==\u{7}b \u{202e}fdp.exe zero\u{200b}width =?utf-8?B?G1szMW1yZWQ=?=",
+    );
+    let path = write(dir.path(), "hostile.eml", &hostile);
+    let output = mailtrace(&["inspect", &path], None);
+    let text = stdout(&output);
+    for raw in ['\u{1b}', '\u{7}', '\u{202e}', '\u{200b}'] {
+        assert!(
+            !text.contains(raw),
+            "raw {raw:?} reached the terminal output"
+        );
+    }
+    assert!(text.contains("\\e]52;c;ZXZpbA=="), "{text}");
+
+    let json = mailtrace(&["inspect", "--format", "json", &path], None);
+    let reports: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let subject = reports[0]["message"]["subject"].as_str().unwrap();
+    assert!(subject.contains('\u{202e}'), "JSON keeps the exact value");
+}
