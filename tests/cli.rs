@@ -6,23 +6,25 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-const CLEAN: &str = "Received: from mx.example.org (mx.example.org [192.0.2.10])\n\
- by mail.example.org with ESMTPS id 4F3A21C0099\n\
- for <bob@example.org>; Mon, 3 Mar 2025 10:00:05 +0000\n\
-Authentication-Results: mail.example.org; spf=pass smtp.mailfrom=example.com;\n\
- dkim=pass header.d=example.com; dmarc=pass header.from=example.com\n\
-Received: from out.example.com (out.example.com [198.51.100.5])\n\
- by mx.example.org with ESMTPS id 1aBcDe-000Xy1-Ab\n\
- for <bob@example.org>; Mon, 3 Mar 2025 10:00:02 +0000\n\
-DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from:to:subject:date;\n\
- bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGVzdA==\n\
-From: Alice <alice@example.com>\n\
-To: bob@example.org\n\
-Subject: Quarterly numbers\n\
-Date: Mon, 3 Mar 2025 10:00:00 +0000\n\
-Message-ID: <q3@example.com>\n\
-\n\
-See attached.\n";
+const CLEAN: &str = "\
+Received: from mx.example.org (mx.example.org [192.0.2.10])
+ by mail.example.org with ESMTPS id 4F3A21C0099
+ for <bob@example.org>; Mon, 3 Mar 2025 10:00:05 +0000
+Authentication-Results: mail.example.org; spf=pass smtp.mailfrom=example.com;
+ dkim=pass header.d=example.com; dmarc=pass header.from=example.com
+Received: from out.example.com (out.example.com [198.51.100.5])
+ by mx.example.org with ESMTPS id 1aBcDe-000Xy1-Ab
+ for <bob@example.org>; Mon, 3 Mar 2025 10:00:02 +0000
+DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from:to:subject:date;
+ bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGVzdA==
+From: Alice <alice@example.com>
+To: bob@example.org
+Subject: Quarterly numbers
+Date: Mon, 3 Mar 2025 10:00:00 +0000
+Message-ID: <q3@example.com>
+
+See attached.
+";
 
 fn mailtrace(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))

@@ -1,6 +1,7 @@
 //! Relay chain: Received fields become hops ordered oldest first, with UTC timestamps,
 //! signed delays, continuity checks and the trust boundary that yields the origin IP.
 
+use crate::analysis::sender::org_domain;
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::{Header, HeaderBlock};
@@ -352,10 +353,10 @@ fn from_side_is_internal(received: &Received, config: &AnalysisConfig) -> bool {
     let ip = received
         .from_ip
         .or_else(|| literal_ip(received.from_host.as_deref()));
-    if let Some(ip) = ip {
-        if is_non_public(ip) || config.connectors.find(ip).is_some() {
-            return true;
-        }
+    if let Some(ip) = ip
+        && (is_non_public(ip) || config.connectors.find(ip).is_some())
+    {
+        return true;
     }
 
     // A receiver-verified reverse name (or the claimed name when there is none) in an
@@ -366,6 +367,17 @@ fn from_side_is_internal(received: &Received, config: &AnalysisConfig) -> bool {
         .or(received.from_host.as_deref());
     if let Some(name) = name
         && config.is_org_host(name)
+    {
+        return true;
+    }
+
+    // A receiver-verified reverse name in the same organisational domain as the receiving
+    // host: a relay between two servers of the recipient's own organisation.
+    // NOTE: this trusts the rDNS slot as the receiver wrote it; Postfix writes it only after
+    // a forward-confirmed lookup, but not every MTA does, so --org-domain is the firmer way.
+    if let (Some(rdns), Some(by)) = (received.from_rdns.as_deref(), received.by_host.as_deref())
+        && let (Some(a), Some(b)) = (org_domain(rdns), org_domain(by))
+        && a == b
     {
         return true;
     }

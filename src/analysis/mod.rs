@@ -122,7 +122,9 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
         msg: input.msg.clone(),
     };
     signals::add_sender_findings(&mut report, config);
-    report.findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    report
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.severity));
     report.spoof = signals::score(&report, config);
     Ok(report)
 }

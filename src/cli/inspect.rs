@@ -82,7 +82,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Err((path, index, reason)) => {
                 totals.errors += 1;
-                tracing::warn!(%path, ?index, %reason, "message could not be read");
+                tracing::debug!(%path, ?index, %reason, "message could not be read");
                 eprintln!("mailtrace: {reason}");
                 if args.format == OutputFormat::Jsonl {
                     let record = ErrorRecord {

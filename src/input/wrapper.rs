@@ -69,18 +69,27 @@ fn expand_into(
         return;
     }
 
+    // An attachment that holds no message is an error record only when another original
+    // was read; when none was, the wrapper itself is analysed and the finding names why.
     let mut read_any = false;
+    let mut errors = Vec::new();
     for original in originals {
         match child(&message.source, original, options) {
             Ok(child) => {
                 read_any = true;
                 expand_into(child, options, depth + 1, out);
             }
-            Err(error) => out.push(Err(error)),
+            Err(error) => errors.push(error),
         }
     }
-    if !read_any {
-        message.findings.push(unreadable_originals_finding());
+    if read_any {
+        out.extend(errors.into_iter().map(Err));
+    } else {
+        let mut finding = unreadable_originals_finding();
+        for error in &errors {
+            finding = finding.with_evidence("(attachment)", None, error.reason.clone());
+        }
+        message.findings.push(finding);
         out.push(Ok(message));
     }
 }
@@ -108,7 +117,16 @@ fn child(
             let item = read_msg(std::io::Cursor::new(bytes)).map_err(error)?;
             outlook_candidate(source, item)
         }
-        OriginalContent::Bytes(bytes) => rfc822_candidate(source, bytes, options.max_message_bytes),
+        OriginalContent::Bytes(bytes) => {
+            let parsed = crate::headers::HeaderBlock::parse(
+                &bytes,
+                &crate::headers::ParseOptions::default(),
+            );
+            if let Err(not_a_message) = parsed {
+                return Err(error(not_a_message.to_string()));
+            }
+            rfc822_candidate(source, bytes, options.max_message_bytes)
+        }
     };
     candidate.message.findings.insert(0, finding);
     Ok(candidate)
@@ -231,8 +249,17 @@ fn guess_type(filename: &Option<String>) -> String {
     }
 }
 
-/// Finds the attached messages of an RFC 822 message with mail-parser.
+/// Finds the attached messages of an RFC 822 message with mail-parser. A panic inside
+/// mail-parser on hostile MIME is caught and treated as "no attached message", so the
+/// message itself is still analysed.
 fn rfc822_originals(bytes: &[u8], depth: usize) -> Vec<Original> {
+    std::panic::catch_unwind(|| rfc822_originals_unguarded(bytes, depth)).unwrap_or_else(|_| {
+        tracing::warn!("mail-parser panicked while looking for attached messages");
+        Vec::new()
+    })
+}
+
+fn rfc822_originals_unguarded(bytes: &[u8], depth: usize) -> Vec<Original> {
     let Some(parsed) = MessageParser::default().parse(bytes) else {
         return Vec::new();
     };
