@@ -3,13 +3,23 @@
 use crate::analysis::{Report, analyze};
 use crate::cli::{AnalysisArgs, ColourChoice, ExitCode, FailOn, use_colour};
 use crate::input::read_paths;
-use crate::report::OutputFormat;
 use crate::report::json::{ErrorRecord, message_record, report_value};
 use crate::report::text::{Style, render};
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
+
+/// Output format of `inspect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable report for terminals.
+    Text,
+    /// One JSON array of reports.
+    Json,
+    /// One JSON record per line: messages, errors and a summary.
+    Jsonl,
+}
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -39,12 +49,6 @@ struct Totals {
 
 /// Runs `inspect`.
 pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    if args.format == OutputFormat::Csv {
-        return Err(
-            "--format csv is available for `mailtrace scan`; use text, json or jsonl with inspect"
-                .into(),
-        );
-    }
     let config = args.analysis.resolve()?;
     let options = args.analysis.input_options();
     let style = Style {
@@ -140,6 +144,6 @@ fn emit_report(
             json_reports.push(report_value(report));
             Ok(())
         }
-        OutputFormat::Jsonl | OutputFormat::Csv => writeln!(out, "{}", message_record(report)),
+        OutputFormat::Jsonl => writeln!(out, "{}", message_record(report)),
     }
 }
