@@ -24,6 +24,16 @@ pub struct AnalysisConfig {
     pub parse: ParseOptions,
     /// Maximum number of Received hops analysed; more are reported as a finding.
     pub max_hops: usize,
+    /// Names of people whose name in a display name must come from an organisation domain.
+    pub vip_names: Vec<String>,
+    /// Extra domains, lower case, that lookalike From domains are compared with.
+    pub brand_domains: Vec<String>,
+    /// Forwarders and mailing-list domains, lower case, whose envelope sender explains a
+    /// From domain that is not aligned.
+    pub allow_forwarders: Vec<String>,
+    /// ARC sealer domains (`d=` of ARC-Seal), lower case, whose seal marks a message as
+    /// forwarded.
+    pub trusted_arc_sealers: Vec<String>,
 }
 
 impl Default for AnalysisConfig {
@@ -40,6 +50,10 @@ impl Default for AnalysisConfig {
             weights: Weights::default(),
             parse: ParseOptions::default(),
             max_hops: 10_000,
+            vip_names: Vec::new(),
+            brand_domains: Vec::new(),
+            allow_forwarders: Vec::new(),
+            trusted_arc_sealers: Vec::new(),
         }
     }
 }
@@ -76,6 +90,14 @@ pub struct ConfigFile {
     pub ip_lists: Vec<PathBuf>,
     #[serde(default)]
     pub weights: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub vip_names: Vec<String>,
+    #[serde(default)]
+    pub brand_domains: Vec<String>,
+    #[serde(default)]
+    pub allow_forwarders: Vec<String>,
+    #[serde(default)]
+    pub trusted_arc_sealers: Vec<String>,
 }
 
 /// One connector entry of the config file: an address or CIDR and an optional name.
@@ -148,6 +170,17 @@ impl AnalysisConfig {
                 .iter()
                 .map(|id| id.to_ascii_lowercase()),
         );
+        self.vip_names.extend(file.vip_names.iter().cloned());
+        let lower = |domains: &[String]| -> Vec<String> {
+            domains
+                .iter()
+                .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+                .collect()
+        };
+        self.brand_domains.extend(lower(&file.brand_domains));
+        self.allow_forwarders.extend(lower(&file.allow_forwarders));
+        self.trusted_arc_sealers
+            .extend(lower(&file.trusted_arc_sealers));
         let base = path.parent().unwrap_or(Path::new("."));
         for list in &file.ip_lists {
             self.ip_lists.push(IpList::from_file(&base.join(list))?);

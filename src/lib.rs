@@ -14,5 +14,7 @@ pub mod headers;
 pub mod input;
 pub mod iplist;
 pub mod parse;
+pub mod platform;
 pub mod report;
 pub mod scan;
+pub mod verify;

@@ -12,13 +12,22 @@ fn inspect(path: &Path) -> Value {
         .arg(path)
         .output()
         .expect("run mailtrace");
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let reports: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
     reports[0].clone()
 }
 
 fn sample(name: &str) -> Value {
-    inspect(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name))
+    inspect(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name),
+    )
 }
 
 fn finding_ids(report: &Value) -> Vec<String> {
@@ -45,7 +54,10 @@ fn result<'a>(report: &'a Value, method: &str) -> Option<&'a Value> {
 #[test]
 fn campaign_in_victim_tenant() {
     let report = sample("campaign-relayed-victim-tenant.eml");
-    assert_eq!(report["message"]["from"]["address"], "billing@victim.example.com");
+    assert_eq!(
+        report["message"]["from"]["address"],
+        "billing@victim.example.com"
+    );
     assert_eq!(report["origin"]["ip"], "170.75.174.97");
     assert_eq!(report["hops"].as_array().unwrap().len(), 1);
     assert_eq!(report["hops"][0]["internal"], true);
@@ -60,22 +72,43 @@ fn campaign_in_victim_tenant() {
         .find(|f| f["id"] == "stripped.exchange-transport-rules")
         .expect("the 2022 pattern is reported");
     assert_eq!(stripped["severity"], "high");
-    let headers: Vec<&str> = stripped["headers"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    let headers: Vec<&str> = stripped["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
     assert_eq!(headers.len(), 11, "{headers:?}");
-    for name in ["Authentication-Results", "Received-SPF", "DKIM-Signature", "ARC-Seal", "X-MS-Exchange-AntiSpam-MessageData-ChunkCount"] {
+    for name in [
+        "Authentication-Results",
+        "Received-SPF",
+        "DKIM-Signature",
+        "ARC-Seal",
+        "X-MS-Exchange-AntiSpam-MessageData-ChunkCount",
+    ] {
         assert!(headers.contains(&name), "{name} missing from {headers:?}");
     }
-    assert!(!headers.contains(&"Received"), "one internal Received hop remains");
+    assert!(
+        !headers.contains(&"Received"),
+        "one internal Received hop remains"
+    );
 
     let matches = report["ip_matches"].as_array().unwrap();
-    assert!(matches.iter().all(|m| m["list"] == "oauth-connector-spam-2022"));
+    assert!(
+        matches
+            .iter()
+            .all(|m| m["list"] == "oauth-connector-spam-2022")
+    );
     assert_eq!(report["spoof"]["verdict"], "high");
 }
 
 #[test]
 fn campaign_at_recipient_scores_high_despite_dmarc_pass() {
     let report = sample("campaign-relayed-recipient.eml");
-    assert_eq!(report["message"]["from"]["address"], "billing@victim.example.com");
+    assert_eq!(
+        report["message"]["from"]["address"],
+        "billing@victim.example.com"
+    );
     assert_eq!(report["origin"]["ip"], "192.0.2.117");
     assert_eq!(report["hops"].as_array().unwrap().len(), 4);
     assert_eq!(report["hops"][0]["from_ip"], "192.0.2.117");
@@ -83,7 +116,12 @@ fn campaign_at_recipient_scores_high_despite_dmarc_pass() {
     assert_eq!(result(&report, "spf").unwrap()["result"], "pass");
     assert_eq!(result(&report, "dkim").unwrap()["result"], "pass");
     assert!(has_finding(&report, "exchange.listed-connecting-ip"));
-    let listed: Vec<&Value> = report["ip_matches"].as_array().unwrap().iter().filter(|m| m["ip"] == "170.75.174.97").collect();
+    let listed: Vec<&Value> = report["ip_matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["ip"] == "170.75.174.97")
+        .collect();
     assert!(listed.len() >= 2, "{listed:?}");
     assert_eq!(report["spoof"]["verdict"], "high");
     assert!(report["spoof"]["score"].as_u64().unwrap() >= 70);
@@ -97,9 +135,16 @@ fn clean_exchange_online_stays_low() {
     assert_eq!(report["hops"].as_array().unwrap().len(), 5);
     assert_eq!(report["hops"][0]["from_ip"], "198.51.100.31");
     for method in ["spf", "dkim", "dmarc", "compauth"] {
-        assert_eq!(result(&report, method).unwrap()["result"], "pass", "{method}");
+        assert_eq!(
+            result(&report, method).unwrap()["result"],
+            "pass",
+            "{method}"
+        );
     }
-    let stripped: Vec<String> = finding_ids(&report).into_iter().filter(|id| id.starts_with("stripped.")).collect();
+    let stripped: Vec<String> = finding_ids(&report)
+        .into_iter()
+        .filter(|id| id.starts_with("stripped."))
+        .collect();
     assert!(stripped.is_empty(), "{stripped:?}");
     assert!(!has_finding(&report, "exchange.cip-hop-mismatch"));
     assert_eq!(report["spoof"]["verdict"], "low");
@@ -124,9 +169,15 @@ fn gmail_arc_is_trusted_and_low() {
 #[test]
 fn lookalike_sender_is_flagged() {
     let report = sample("lookalike-sender.eml");
-    assert_eq!(report["message"]["from"]["domain"], "example.com.account-verify.example.net");
+    assert_eq!(
+        report["message"]["from"]["domain"],
+        "example.com.account-verify.example.net"
+    );
     assert_eq!(report["origin"]["ip"], "203.0.113.45");
-    assert!(has_finding(&report, "sender.subdomain-trick") || has_finding(&report, "sender.lookalike-domain"));
+    assert!(
+        has_finding(&report, "sender.subdomain-trick")
+            || has_finding(&report, "sender.lookalike-domain")
+    );
     assert!(has_finding(&report, "sender.reply-to-other-domain"));
     assert_ne!(report["spoof"]["verdict"], "low");
 }
@@ -134,8 +185,14 @@ fn lookalike_sender_is_flagged() {
 #[test]
 fn display_name_impersonation_is_flagged() {
     let report = sample("display-name-impersonation.eml");
-    assert_eq!(report["message"]["from"]["address"], "jd.office@example.net");
-    assert_eq!(report["message"]["from"]["name"], "Jane Doe <jane.doe@example.com>");
+    assert_eq!(
+        report["message"]["from"]["address"],
+        "jd.office@example.net"
+    );
+    assert_eq!(
+        report["message"]["from"]["name"],
+        "Jane Doe <jane.doe@example.com>"
+    );
     assert_eq!(report["origin"]["ip"], "203.0.113.77");
     assert_eq!(report["hops"][0]["from_ip"], "203.0.113.200");
     assert!(has_finding(&report, "sender.address-in-display-name"));

@@ -7,6 +7,7 @@ use crate::finding::{Finding, Severity};
 use crate::headers::{Header, HeaderBlock};
 use crate::iplist::is_non_public;
 use crate::parse::received::{Received, parse_received};
+use crate::platform::ranges::provider_range;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -22,6 +23,9 @@ pub struct Hop {
     pub internal: bool,
     /// Rebuilt from a Received field that an injected line split in two.
     pub reconstructed: bool,
+    /// Provider whose published mail range holds the sending address (`microsoft`,
+    /// `google`): provider infrastructure, which is not necessarily the recipient's own.
+    pub provider: Option<&'static str>,
     /// Line of the Received field in the message.
     pub line: usize,
     pub raw: String,
@@ -174,6 +178,7 @@ fn parse_hop(
         delay_seconds: None,
         internal: false,
         reconstructed,
+        provider: None,
         line: header.line,
         raw,
     }
@@ -315,6 +320,11 @@ fn check_date_header(block: &HeaderBlock, hops: &[Hop], findings: &mut Vec<Findi
 /// Marks the hops added by the recipient's own systems and returns the index of the first
 /// external hop, walking down from the newest hop.
 fn mark_internal(hops: &mut [Hop], config: &AnalysisConfig) -> Option<usize> {
+    for hop in hops.iter_mut() {
+        hop.provider = sending_ip(&hop.received)
+            .and_then(provider_range)
+            .map(|range| range.provider);
+    }
     for hop in hops.iter_mut().rev() {
         if from_side_is_internal(&hop.received, config) {
             hop.internal = true;
@@ -350,9 +360,7 @@ fn from_side_is_internal(received: &Received, config: &AnalysisConfig) -> bool {
         }
     }
 
-    let ip = received
-        .from_ip
-        .or_else(|| literal_ip(received.from_host.as_deref()));
+    let ip = sending_ip(received);
     if let Some(ip) = ip
         && (is_non_public(ip) || config.connectors.find(ip).is_some())
     {
@@ -392,11 +400,30 @@ fn from_side_is_internal(received: &Received, config: &AnalysisConfig) -> bool {
         .as_deref()
         .unwrap_or("")
         .to_ascii_lowercase();
-    !at_edge
-        && !host.ends_with(".outbound.protection.outlook.com")
-        && MICROSOFT_INTERNAL_SUFFIXES
-            .iter()
-            .any(|s| host.ends_with(s))
+    let egress = host.ends_with(".outbound.protection.outlook.com");
+    let internal_name = MICROSOFT_INTERNAL_SUFFIXES
+        .iter()
+        .any(|s| host.ends_with(s));
+
+    // An address in Microsoft's published Exchange Online Protection ranges, handed between
+    // two Microsoft servers past the edge, is a relay inside the service even when the hop
+    // names no host. At the edge the same ranges are other tenants' egress, so external.
+    let by_internal = received.by_host.as_deref().is_some_and(|by| {
+        let by = by.to_ascii_lowercase();
+        MICROSOFT_INTERNAL_SUFFIXES.iter().any(|s| by.ends_with(s))
+    });
+    let microsoft_range = ip
+        .and_then(provider_range)
+        .is_some_and(|r| r.provider == "microsoft");
+    !at_edge && !egress && (internal_name || (microsoft_range && by_internal))
+}
+
+/// Returns the sending address of a hop: the TCP-info address, or an address literal in
+/// the from slot.
+fn sending_ip(received: &Received) -> Option<IpAddr> {
+    received
+        .from_ip
+        .or_else(|| literal_ip(received.from_host.as_deref()))
 }
 
 /// Reads an address literal such as `[192.0.2.1]` from a host slot.

@@ -8,7 +8,10 @@ pub mod arc;
 pub mod auth;
 pub mod chain;
 pub mod exchange;
+pub mod forwarding;
+pub mod impersonation;
 pub mod ipmatch;
+pub mod lookalike;
 pub mod score;
 pub mod sender;
 pub mod signals;
@@ -18,6 +21,7 @@ use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
 use crate::input::{InputMessage, MsgMetadata, Source, TransportHeaders};
+use crate::platform::PlatformSection;
 use auth::AuthSection;
 use chain::{Origin, RelayChain};
 use exchange::ExchangeSection;
@@ -37,11 +41,15 @@ pub struct Report {
     pub addresses: Vec<FoundIp>,
     pub auth: AuthSection,
     pub exchange: ExchangeSection,
+    /// Receiving platforms and gateways recognised on the message.
+    pub platforms: PlatformSection,
     pub findings: Vec<Finding>,
     pub ip_matches: Vec<IpMatch>,
     pub spoof: Spoof,
     /// MAPI metadata when the message came from an Outlook .msg file.
     pub msg: Option<MsgMetadata>,
+    /// Results checked now with `--online`; `None` offline.
+    pub verified: Option<crate::verify::Verification>,
 }
 
 impl Report {
@@ -89,7 +97,8 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     let auth = auth::read_auth(&headers, &chain, config);
     let exchange = exchange::read_exchange(&headers, &chain, config);
     let message = sender::read_sender(&headers);
-    let stripped = stripped::find_stripped(&headers, &chain, &auth);
+    let platforms = crate::platform::read_platforms(&headers, &chain);
+    let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms);
     let addresses = ipmatch::collect_addresses(&headers, &chain, &auth, &exchange);
     let ip_matches = ipmatch::match_lists(&addresses, config);
     let origin = chain.origin().or_else(|| fallback_origin(&addresses));
@@ -116,12 +125,16 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
         addresses,
         auth,
         exchange,
+        platforms,
         findings,
         ip_matches,
         spoof: score::ScoreBuilder::default().finish(),
         msg: input.msg.clone(),
+        verified: None,
     };
     signals::add_sender_findings(&mut report, config);
+    let tricks = impersonation::find_sender_tricks(&report.message, config);
+    report.findings.extend(tricks);
     report
         .findings
         .sort_by_key(|f| std::cmp::Reverse(f.severity));

@@ -100,6 +100,21 @@ pub const SIGNALS: &[(&str, u32, &str)] = &[
         "The From domain imitates an organisation domain or a commonly impersonated brand",
     ),
     (
+        "display-name-brand",
+        40,
+        "The display name claims a commonly impersonated brand, but the address is in a domain the brand does not send from",
+    ),
+    (
+        "display-name-vip",
+        40,
+        "The display name is a declared VIP's name, but the address is outside the organisation's domains",
+    ),
+    (
+        "display-name-obfuscated",
+        25,
+        "The display name hides invisible characters between letters or mixes look-alike letters of several scripts in one word",
+    ),
+    (
         "listed-connecting-ip",
         30,
         "The address that connected to a Microsoft 365 tenant which relayed the message is on an IP list: the tenant's authentication passes do not vouch for the sender",

@@ -131,36 +131,7 @@ pub fn read_sender(block: &HeaderBlock) -> MessageSummary {
 
     // Step 3: compare the reply and envelope domains with the From organisational domain.
     compare_domains(&mut summary);
-    if let Some(finding) = summary.from_domain().as_deref().and_then(subdomain_trick) {
-        summary.findings.push(finding.with_header("From"));
-    }
     summary
-}
-
-/// Flags a domain whose subdomain labels spell another registrable domain, as in
-/// `example.com.account-verify.example.net`, where a reader sees example.com first.
-pub fn subdomain_trick(domain: &str) -> Option<Finding> {
-    let registrable = org_domain(domain)?;
-    let prefix = domain.strip_suffix(&registrable)?.trim_end_matches('.');
-    let labels: Vec<&str> = prefix.split('.').filter(|l| !l.is_empty()).collect();
-    let spans =
-        (0..labels.len()).flat_map(|start| (start + 2..=labels.len()).map(move |end| (start, end)));
-    for (start, end) in spans {
-        let candidate = labels[start..end].join(".");
-        let spelled = psl::suffix(candidate.as_bytes()).is_some_and(|s| s.is_known())
-            && org_domain(&candidate).as_deref() == Some(candidate.as_str());
-        if spelled {
-            return Some(Finding::new(
-                "sender.subdomain-trick",
-                Severity::High,
-                "From domain starts with another domain's name",
-                format!(
-                    "The From domain {domain} begins with {candidate}, but it belongs to {registrable}: a reader who stops at the first labels sees the wrong organisation."
-                ),
-            ));
-        }
-    }
-    None
 }
 
 fn compare_domains(summary: &mut MessageSummary) {
@@ -241,20 +212,6 @@ mod tests {
         );
         assert_eq!(org_domain("192.0.2.1"), None);
         assert_eq!(org_domain("com"), None);
-    }
-
-    #[test]
-    fn subdomain_trick_table() {
-        let cases = [
-            ("example.com.account-verify.example.net", true),
-            ("login.example.com.example.org", true),
-            ("mail.example.net", false),
-            ("com.example.net", false),
-            ("example.net", false),
-        ];
-        for (domain, flagged) in cases {
-            assert_eq!(subdomain_trick(domain).is_some(), flagged, "{domain}");
-        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the findings that need several passes at once (IP list matches, internal-domain spoofing).
 
 use crate::analysis::Report;
+use crate::analysis::forwarding;
 use crate::analysis::ipmatch::IpMatch;
 use crate::analysis::score::{ScoreBuilder, Spoof};
 use crate::analysis::sender::{address_domain, org_domain};
@@ -109,7 +110,6 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
     // Findings that map one to one onto signals.
     let direct = [
         ("exchange.rogue-connector", "rogue-connector"),
-        ("sender.reply-to-other-domain", "reply-to-other-domain"),
         ("sender.address-in-display-name", "display-name-address"),
         ("sender.address-in-local-part", "address-in-local-part"),
         ("sender.multiple-from", "multiple-from"),
@@ -122,12 +122,30 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
         ("auth.forged-results", "forged-auth-results"),
         ("exchange.listed-connecting-ip", "listed-connecting-ip"),
         ("sender.subdomain-trick", "lookalike-domain"),
+        ("sender.mixed-script-domain", "lookalike-domain"),
+        ("sender.display-name-brand", "display-name-brand"),
+        ("sender.display-name-vip", "display-name-vip"),
+        ("sender.display-name-obfuscated", "display-name-obfuscated"),
         ("iplist.campaign-match", "iplist-campaign"),
         ("iplist.match", "iplist-user"),
     ];
     for (finding_id, signal) in direct {
         if let Some(finding) = has(finding_id) {
             builder.add(weights, signal, finding.detail.clone());
+        }
+    }
+
+    // Replies to another domain, unless a mailing list sends replies back to itself.
+    if let Some(finding) = has("sender.reply-to-other-domain") {
+        let list_reply = report
+            .message
+            .reply_to
+            .iter()
+            .filter_map(|m| m.domain_lower())
+            .filter_map(|d| org_domain(&d))
+            .all(|d| forwarding::is_list_reply(report, &d));
+        if !list_reply {
+            builder.add(weights, "reply-to-other-domain", finding.detail.clone());
         }
     }
 
@@ -221,7 +239,10 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
             );
         }
     }
-    if let Some(detail) = alignment_gap(report) {
+    // A mailing list or declared forwarder explains a gap in alignment (RFC 7960).
+    if let Some(detail) = alignment_gap(report)
+        && forwarding::forwarded_by(report, config).is_none()
+    {
         builder.add(weights, "not-aligned", detail);
     }
 }

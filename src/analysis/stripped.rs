@@ -10,6 +10,7 @@ use crate::analysis::chain::RelayChain;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
 use crate::parse::exchange::parse_header_marker;
+use crate::platform::PlatformSection;
 
 /// The 12 headers that the 2022 campaign's transport rules deleted, one rule each.
 pub const CAMPAIGN_2022_DELETED: [&str; 12] = [
@@ -32,7 +33,12 @@ pub const CAMPAIGN_2022_DELETED: [&str; 12] = [
 const EXCHANGE_ALWAYS: [&str; 3] = ["Received", "Authentication-Results", "Received-SPF"];
 
 /// Runs every stripped-header check.
-pub fn find_stripped(block: &HeaderBlock, chain: &RelayChain, auth: &AuthSection) -> Vec<Finding> {
+pub fn find_stripped(
+    block: &HeaderBlock,
+    chain: &RelayChain,
+    auth: &AuthSection,
+    platforms: &PlatformSection,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let exchange = has_exchange_stamps(block);
     campaign_pattern(block, exchange, &mut findings);
@@ -46,6 +52,11 @@ pub fn find_stripped(block: &HeaderBlock, chain: &RelayChain, auth: &AuthSection
     );
     header_count_markers(block, &mut findings);
     no_external_hop(chain, exchange, &mut findings);
+    // Step 7: the final receiving platform's always-written headers. It runs last because it
+    // defers to stripped.exchange-transport-rules.
+    if let Some(finding) = crate::platform::profile_finding(platforms, &findings) {
+        findings.push(finding);
+    }
     findings
 }
 

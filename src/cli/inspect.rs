@@ -1,7 +1,7 @@
 //! `mailtrace inspect`: analyses each message and prints its full report.
 
 use crate::analysis::{Report, analyze};
-use crate::cli::{AnalysisArgs, ColourChoice, ExitCode, FailOn, use_colour};
+use crate::cli::{AnalysisArgs, ColourChoice, ExitCode, FailOn, OnlineArgs, use_colour};
 use crate::input::read_paths;
 use crate::report::json::{ErrorRecord, message_record, report_value};
 use crate::report::text::{Style, render};
@@ -37,6 +37,8 @@ pub struct InspectArgs {
     pub color: ColourChoice,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub online: OnlineArgs,
 }
 
 /// Counts of one run.
@@ -51,6 +53,10 @@ struct Totals {
 pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let config = args.analysis.resolve()?;
     let options = args.analysis.input_options();
+    let verifier = match args.online.resolve()? {
+        Some(verify_options) => Some(crate::verify::Verifier::new(verify_options)?),
+        None => None,
+    };
     let style = Style {
         colour: use_colour(args.color),
     };
@@ -63,8 +69,12 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let outcome = item
             .map_err(|e| (e.path.clone(), e.index, e.to_string()))
             .and_then(|input| {
-                analyze(&input, &config)
-                    .map_err(|e| (input.source.path.clone(), input.source.index, e.to_string()))
+                let mut report = analyze(&input, &config)
+                    .map_err(|e| (input.source.path.clone(), input.source.index, e.to_string()))?;
+                if let Some(verifier) = &verifier {
+                    crate::verify::attach(verifier, &input.bytes, &mut report);
+                }
+                Ok(report)
             });
         match outcome {
             Ok(report) => {
@@ -87,7 +97,10 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Err((path, index, reason)) => {
                 totals.errors += 1;
                 tracing::debug!(%path, ?index, %reason, "message could not be read");
-                eprintln!("mailtrace: {reason}");
+                eprintln!(
+                    "mailtrace: {}",
+                    crate::report::escape::escape_terminal(&reason)
+                );
                 if args.format == OutputFormat::Jsonl {
                     let record = ErrorRecord {
                         record: "error",
@@ -115,6 +128,9 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         _ => {}
     }
     out.flush()?;
+    if let Some(verifier) = &verifier {
+        verifier.finish()?;
+    }
 
     Ok(if totals.messages == 0 {
         ExitCode::Error

@@ -1,4 +1,5 @@
-//! `mailtrace lists`: shows the built-in IP lists with their sources, and the lists given.
+//! `mailtrace lists`: shows the built-in IP lists and the providers' published mail ranges
+//! with their sources and dates, and the lists given.
 
 use crate::cli::ExitCode;
 use crate::iplist::{IpList, builtin_lists};
@@ -18,6 +19,8 @@ pub struct ListsArgs {
 /// Prints the lists.
 pub fn run(args: &ListsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut lists = builtin_lists();
+    // Provider ranges label hops as provider infrastructure; they are not matched as lists.
+    lists.extend(crate::platform::ranges::provider_lists());
     for path in &args.ip_lists {
         lists.push(IpList::from_file(path)?);
     }

@@ -1,6 +1,7 @@
 //! Command-line interface: arguments are parsed and validated first, then resolved into an
 //! [`AnalysisConfig`] before any message is read.
 
+pub mod eval;
 pub mod inspect;
 pub mod lists;
 pub mod scan;
@@ -30,6 +31,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Show the built-in IP lists with their sources, and any lists given.
     Lists(lists::ListsArgs),
+    /// Measure how well the spoof score separates ham from phishing folders.
+    Eval(eval::EvalArgs),
 }
 
 /// Settings shared by every command that analyses messages.
@@ -61,6 +64,96 @@ pub struct AnalysisArgs {
     /// Analyse a reported-phish wrapper itself instead of the original attached to it.
     #[arg(long)]
     pub outer: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Resource limits for hostile input. Each limit that is hit is reported as a finding or
+/// an error record; none truncates silently.
+#[derive(Debug, Args, Clone)]
+pub struct LimitArgs {
+    /// Messages larger than this many bytes are cut to their header block (also the limit
+    /// for one message of an mbox).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Header parsing stops after this many bytes of header block.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_header_bytes: usize,
+    /// Header parsing stops after this many header fields.
+    #[arg(long, value_name = "N", default_value_t = 50_000)]
+    pub max_header_fields: usize,
+    /// Only the newest N Received fields are analysed.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_hops: usize,
+    /// Attached messages are followed to this nesting depth.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_attachment_depth: usize,
+    /// A .msg file with a stream larger than this many bytes is an error record.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_msg_stream_bytes: u64,
+}
+
+/// Options of re-verification with `--online`.
+#[derive(Debug, Args, Clone)]
+pub struct OnlineArgs {
+    /// Check DKIM, ARC, SPF, DMARC and reverse DNS now with DNS lookups, and show the
+    /// results next to the recorded ones. Lookups can alert the sender's name server.
+    #[arg(long)]
+    pub online: bool,
+    /// DNS server for --online, as IP or IP:PORT (port 53 by default); without it the
+    /// system configuration is used.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// DNS answer file: with --online, answers are read from it when it exists and every
+    /// answer used is saved to it; without --online, it is replayed and nothing is sent.
+    #[arg(long, value_name = "FILE")]
+    pub dns_cache: Option<PathBuf>,
+    /// Timeout of each DNS query, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub dns_timeout: f64,
+}
+
+impl OnlineArgs {
+    /// Returns the verification options, or `None` when the run stays offline without
+    /// a cache file to replay.
+    pub fn resolve(&self) -> Result<Option<crate::verify::VerifyOptions>, String> {
+        use crate::verify::resolver::DnsSource;
+        if !(self.dns_timeout.is_finite() && self.dns_timeout > 0.0 && self.dns_timeout <= 300.0) {
+            return Err(format!(
+                "invalid --dns-timeout {}: expected seconds between 0 and 300",
+                self.dns_timeout
+            ));
+        }
+        let source = match (self.online, self.dns_server, &self.dns_cache) {
+            (true, Some(address), _) => DnsSource::Server(address),
+            (true, None, _) => DnsSource::System,
+            (false, _, Some(path)) if path.exists() => DnsSource::Replay,
+            (false, _, Some(path)) => {
+                return Err(format!(
+                    "DNS cache file {} not found; record it first with --online --dns-cache",
+                    path.display()
+                ));
+            }
+            (false, _, None) => return Ok(None),
+        };
+        Ok(Some(crate::verify::VerifyOptions {
+            source,
+            timeout: std::time::Duration::from_secs_f64(self.dns_timeout),
+            cache_file: self.dns_cache.clone(),
+        }))
+    }
+}
+
+fn parse_dns_server(text: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(address) = text.parse::<std::net::SocketAddr>() {
+        return Ok(address);
+    }
+    let ip: std::net::IpAddr = text
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| format!("invalid DNS server {text:?}: expected IP or IP:PORT, such as 192.0.2.53 or [2001:db8::53]:5353"))?;
+    Ok(std::net::SocketAddr::new(ip, 53))
 }
 
 /// When to colour text output.
@@ -128,6 +221,9 @@ impl AnalysisArgs {
                 .map(|id| id.to_ascii_lowercase()),
         );
         config.parse.pasted_headers = self.pasted_headers;
+        config.parse.limits.max_header_bytes = self.limits.max_header_bytes;
+        config.parse.limits.max_fields = self.limits.max_header_fields;
+        config.max_hops = self.limits.max_hops;
         Ok(config)
     }
 
@@ -135,7 +231,9 @@ impl AnalysisArgs {
     pub fn input_options(&self) -> crate::input::InputOptions {
         crate::input::InputOptions {
             outer: self.outer,
-            ..crate::input::InputOptions::default()
+            max_message_bytes: self.limits.max_message_bytes,
+            max_attachment_depth: self.limits.max_attachment_depth,
+            max_msg_stream_bytes: self.limits.max_msg_stream_bytes,
         }
     }
 }
@@ -159,11 +257,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Lists(args) => lists::run(&args),
+        Command::Eval(args) => eval::run(&args),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("mailtrace: {error}");
+            // Errors can name input paths, and a file name can carry escape sequences.
+            let message = crate::report::escape::escape_terminal(&error.to_string());
+            eprintln!("mailtrace: {message}");
             ExitCode::Error
         }
     }

@@ -6,12 +6,12 @@ use crate::analysis::score::Verdict;
 use crate::cli::{AnalysisArgs, ExitCode, FailOn};
 use crate::report::escape::escape_terminal;
 use crate::report::json::message_record;
+use crate::scan::progress::ProgressLine;
 use crate::scan::summary::{Digest, Summary};
-use crate::scan::{Outcome, scan};
+use crate::scan::{Outcome, ScanError, scan};
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Output format of a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -35,8 +35,8 @@ pub struct ScanArgs {
     /// Write the output to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Sort records by location so that output is the same for every run and thread
-    /// count; holds every output line in memory until the end.
+    /// Sort records by location, so that the output is the same for every run and thread
+    /// count. Every output line is kept in memory until the end.
     #[arg(long)]
     pub sort: bool,
     /// Only output messages whose spoof score is at least N (0-100).
@@ -68,11 +68,16 @@ pub enum Progress {
 
 /// One analysed message as the scan keeps it: its rendered line, sort key and digest.
 struct Row {
-    key: (String, usize, usize),
+    key: SortKey,
     line: String,
     digest: Digest,
     shown: bool,
+    /// Byte offset of the message in an mbox, for the progress line.
+    offset: Option<u64>,
 }
+
+/// Sort key of an output line: path, message index in an mbox, attachment number.
+type SortKey = (String, usize, usize);
 
 /// Runs `scan`.
 pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -90,73 +95,46 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Progress::Never => false,
         Progress::Auto => std::io::stderr().is_terminal(),
     };
-
     if args.format == ScanFormat::Csv {
-        writeln!(out, "{}", CSV_HEADER)?;
+        writeln!(out, "{CSV_HEADER}")?;
     }
-    let mut summary = Summary::default();
-    let mut sorted: Vec<(String, usize, usize, String)> = Vec::new();
-    let mut failed_on = 0;
-    let mut write_error: Option<std::io::Error> = None;
-    let started = Instant::now();
-    let format = args.format;
 
+    // Step 1: analyse, writing lines as they come (or keeping them for sorting).
+    let mut sink = Sink {
+        args,
+        out: &mut out,
+        summary: Summary::default(),
+        sorted: Vec::new(),
+        failed_on: 0,
+        write_error: None,
+        progress: show_progress.then(|| ProgressLine::new(&args.paths)),
+    };
+    let format = args.format;
     scan(
         &args.paths,
         &options,
         &config,
         args.threads,
         |report| make_row(report, format, args),
-        |outcome| {
-            let (key, line) = match outcome {
-                Outcome::Message(row) => {
-                    summary.add(&row.digest);
-                    if args
-                        .fail_on
-                        .is_some_and(|level| level.reached_by(row.digest.verdict))
-                    {
-                        failed_on += 1;
-                    }
-                    if !row.shown {
-                        summary.skipped += 1;
-                        return;
-                    }
-                    (row.key, row.line)
-                }
-                Outcome::Error(error) => {
-                    summary.errors += 1;
-                    summary.panics += usize::from(error.panicked);
-                    eprintln!("mailtrace: {}", error.reason);
-                    let line = match format {
-                        ScanFormat::Jsonl => serde_json::json!({
-                            "record": "error", "path": error.path, "index": error.index, "reason": error.reason,
-                        })
-                        .to_string(),
-                        _ => return,
-                    };
-                    ((error.path.clone(), error.index.unwrap_or(0), 0), line)
-                }
-            };
-            if args.sort {
-                sorted.push((key.0, key.1, key.2, line));
-            } else if let Err(error) = writeln!(out, "{line}") {
-                write_error.get_or_insert(error);
-            }
-            if show_progress && (summary.messages + summary.errors) % 200 == 0 {
-                progress(&summary, started);
-            }
-        },
+        |outcome| sink.handle(outcome),
     )?;
-    if let Some(error) = write_error {
+    if let Some(error) = sink.write_error {
         return Err(format!("cannot write output: {error}").into());
     }
-    if show_progress {
-        progress(&summary, started);
-        eprintln!();
+    let Sink {
+        summary,
+        mut sorted,
+        failed_on,
+        mut progress,
+        ..
+    } = sink;
+    if let Some(progress) = &mut progress {
+        progress.finish(summary.messages, summary.errors);
     }
 
+    // Step 2: sorted lines, then the summary.
     sorted.sort();
-    for (_, _, _, line) in &sorted {
+    for (_, line) in &sorted {
         writeln!(out, "{line}")?;
     }
     match format {
@@ -178,15 +156,89 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     })
 }
 
-fn progress(summary: &Summary, started: Instant) {
-    let done = summary.messages + summary.errors;
-    let elapsed = started.elapsed().as_secs_f64().max(0.001);
-    eprint!(
-        "\r{done} messages, {:.0}/s, {:.0}s elapsed, {} errors   ",
-        done as f64 / elapsed,
-        elapsed,
-        summary.errors
-    );
+/// Receives the outcomes of a scan in the calling thread: counts them, writes or keeps
+/// their lines and draws progress.
+struct Sink<'a> {
+    args: &'a ScanArgs,
+    out: &'a mut Box<dyn Write>,
+    summary: Summary,
+    /// Lines kept for `--sort`, with their keys.
+    sorted: Vec<(SortKey, String)>,
+    /// Messages whose verdict reached `--fail-on`.
+    failed_on: usize,
+    /// The first failed write; later lines are dropped and the run fails at the end.
+    write_error: Option<std::io::Error>,
+    progress: Option<ProgressLine>,
+}
+
+impl Sink<'_> {
+    fn handle(&mut self, outcome: Outcome<Row>) {
+        let line = match outcome {
+            Outcome::Message(row) => self.message(row),
+            Outcome::Error(error) => self.error(error),
+        };
+        if let Some((key, line)) = line {
+            self.emit(key, line);
+        }
+        if let Some(progress) = &mut self.progress {
+            progress.tick(self.summary.messages, self.summary.errors);
+        }
+    }
+
+    fn message(&mut self, row: Row) -> Option<(SortKey, String)> {
+        self.summary.add(&row.digest);
+        if let Some(progress) = &mut self.progress {
+            progress.record(&row.key.0, row.offset);
+        }
+        if self
+            .args
+            .fail_on
+            .is_some_and(|level| level.reached_by(row.digest.verdict))
+        {
+            self.failed_on += 1;
+        }
+        if !row.shown {
+            self.summary.skipped += 1;
+            return None;
+        }
+        Some((row.key, row.line))
+    }
+
+    /// Counts an error and reports it on stderr; JSON Lines output also gets a record.
+    fn error(&mut self, error: ScanError) -> Option<(SortKey, String)> {
+        self.summary.add_error(&error);
+        if let Some(progress) = &mut self.progress {
+            if error.index.is_none() {
+                progress.record(&error.path, None);
+            }
+            progress.clear();
+        }
+        eprintln!("mailtrace: {}", escape_terminal(&error.reason));
+        if self.args.format != ScanFormat::Jsonl {
+            return None;
+        }
+        let record = serde_json::json!({
+            "record": "error",
+            "path": error.path,
+            "index": error.index,
+            "reason": error.reason,
+            "panicked": error.panicked,
+        });
+        Some((
+            (error.path, error.index.unwrap_or(0), 0),
+            record.to_string(),
+        ))
+    }
+
+    fn emit(&mut self, key: SortKey, line: String) {
+        if self.args.sort {
+            self.sorted.push((key, line));
+        } else if self.write_error.is_none()
+            && let Err(error) = writeln!(self.out, "{line}")
+        {
+            self.write_error = Some(error);
+        }
+    }
 }
 
 fn make_row(report: &Report, format: ScanFormat, args: &ScanArgs) -> Row {
@@ -217,6 +269,7 @@ fn make_row(report: &Report, format: ScanFormat, args: &ScanArgs) -> Row {
         line,
         digest,
         shown,
+        offset: source.offset,
     }
 }
 

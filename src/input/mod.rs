@@ -173,6 +173,9 @@ pub struct InputOptions {
     pub max_message_bytes: usize,
     /// Maximum nesting of attached messages that is followed.
     pub max_attachment_depth: usize,
+    /// Maximum size of one stream of an Outlook .msg file; a larger stream makes the file
+    /// an error record. The streams read from one file may add up to four times this.
+    pub max_msg_stream_bytes: u64,
 }
 
 impl Default for InputOptions {
@@ -181,6 +184,7 @@ impl Default for InputOptions {
             outer: false,
             max_message_bytes: 64 * 1024 * 1024,
             max_attachment_depth: 4,
+            max_msg_stream_bytes: msg::MAX_STREAM_BYTES,
         }
     }
 }

@@ -11,12 +11,14 @@ use crate::finding::{Finding, Severity};
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
-/// Maximum size of one stream read from an Outlook item.
+/// Default maximum size of one stream read from an Outlook item
+/// ([`super::InputOptions::max_msg_stream_bytes`]).
 pub const MAX_STREAM_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Maximum number of bytes read from the streams of one Outlook file, attachments
-/// included, so that a file with many large attached messages stays in bounded memory.
-pub const MAX_TOTAL_BYTES: u64 = 4 * MAX_STREAM_BYTES;
+/// included, as a multiple of the one-stream limit, so that a file with many large
+/// attached messages stays in bounded memory.
+const TOTAL_BYTES_PER_STREAM_LIMIT: u64 = 4;
 
 /// Maximum nesting of embedded items read; deeper ones are reported, not read.
 const MAX_EMBEDDED_DEPTH: usize = 16;
@@ -31,6 +33,7 @@ const ATTACH_EMBEDDED_MSG: u32 = 5;
 struct MsgFile<F> {
     cfb: cfb::CompoundFile<F>,
     bytes_read: u64,
+    max_stream_bytes: u64,
 }
 
 impl<F> std::ops::Deref for MsgFile<F> {
@@ -80,10 +83,14 @@ pub enum AttachedContent {
 
 /// Reads an Outlook item and its embedded items. Returns the reason when the file is not a
 /// readable Outlook item.
-pub fn read_msg<F: Read + Seek>(inner: F) -> Result<MsgItem, String> {
+pub fn read_msg<F: Read + Seek>(inner: F, max_stream_bytes: u64) -> Result<MsgItem, String> {
     let cfb = cfb::CompoundFile::open(inner)
         .map_err(|e| format!("corrupt or truncated Outlook .msg file ({e})"))?;
-    let mut file = MsgFile { cfb, bytes_read: 0 };
+    let mut file = MsgFile {
+        cfb,
+        bytes_read: 0,
+        max_stream_bytes,
+    };
     let is_outlook_item = file.is_stream(Path::new("/").join(PROPERTIES_STREAM))
         || has_property_streams(&file, Path::new("/"));
     if !is_outlook_item {
@@ -408,8 +415,9 @@ fn is_mail_class(class: Option<&str>) -> bool {
         || class == "ipm"
 }
 
-/// Reads a whole stream, at most [`MAX_STREAM_BYTES`]; `None` when there is no such stream.
-/// Fails once the file's streams add up to more than [`MAX_TOTAL_BYTES`].
+/// Reads a whole stream, at most the file's one-stream limit; `None` when there is no such
+/// stream. Fails once the file's streams add up to more than [`TOTAL_BYTES_PER_STREAM_LIMIT`]
+/// times that limit.
 fn read_stream<F: Read + Seek>(
     file: &mut MsgFile<F>,
     path: &Path,
@@ -424,22 +432,24 @@ fn read_stream<F: Read + Seek>(
         )
     })?;
     let length = stream.len();
-    if length > MAX_STREAM_BYTES {
+    let max_stream = file.max_stream_bytes;
+    if length > max_stream {
         return Err(format!(
-            "the stream {} is {length} bytes, more than the {MAX_STREAM_BYTES}-byte limit for one .msg stream",
+            "the stream {} is {length} bytes, more than the {max_stream}-byte limit for one .msg stream",
             path.display()
         ));
     }
-    if file.bytes_read + length > MAX_TOTAL_BYTES {
+    let max_total = max_stream.saturating_mul(TOTAL_BYTES_PER_STREAM_LIMIT);
+    if file.bytes_read.saturating_add(length) > max_total {
         return Err(format!(
-            "the streams read from this .msg file exceed {MAX_TOTAL_BYTES} bytes in total at {}; the rest was not read",
+            "the streams read from this .msg file exceed {max_total} bytes in total at {}; the rest was not read",
             path.display()
         ));
     }
     file.bytes_read += length;
     let mut bytes = Vec::new();
     stream
-        .take(MAX_STREAM_BYTES)
+        .take(max_stream)
         .read_to_end(&mut bytes)
         .map_err(|e| {
             format!(

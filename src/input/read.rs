@@ -102,7 +102,7 @@ fn read_file(path: &Path, options: &InputOptions) -> Messages {
     match sniff(&prefix) {
         Err(reason) => single(Err(InputError::new(label, None, reason))),
         Ok(Kind::Msg) => match file.seek(SeekFrom::Start(0)) {
-            Ok(_) => single_expanded(read_outlook(&label, file), options),
+            Ok(_) => single_expanded(read_outlook(&label, file, options), options),
             Err(error) => single(Err(open_error(path, &error))),
         },
         Ok(Kind::Mbox) => read_mbox(label, Cursor::new(prefix).chain(file), options),
@@ -130,7 +130,7 @@ fn read_stdin(options: &InputOptions) -> Messages {
             let bytes = read_bounded(Cursor::new(prefix).chain(stdin), MAX_STREAM_BYTES as usize)
                 .map_err(|error| stdin_error(&error));
             let result = bytes.and_then(|bytes| match bytes {
-                Bounded::Whole(bytes) => read_outlook(STDIN_LABEL, Cursor::new(bytes)),
+                Bounded::Whole(bytes) => read_outlook(STDIN_LABEL, Cursor::new(bytes), options),
                 Bounded::Cut(_) => Err(InputError::new(STDIN_LABEL, None, too_big_msg())),
             });
             single_expanded(result, options)
@@ -169,9 +169,11 @@ pub fn read_in_memory(
         Ok(Kind::Msg) if bytes.len() as u64 > MAX_STREAM_BYTES => {
             vec![Err(InputError::new(path_label, None, too_big_msg()))]
         }
-        Ok(Kind::Msg) => {
-            single_expanded(read_outlook(path_label, Cursor::new(bytes)), options).collect()
-        }
+        Ok(Kind::Msg) => single_expanded(
+            read_outlook(path_label, Cursor::new(bytes), options),
+            options,
+        )
+        .collect(),
         Ok(Kind::Mbox) => read_mbox(path_label.to_string(), Cursor::new(bytes), options).collect(),
         Ok(Kind::Eml) => {
             let source = plain_source(path_label.to_string(), format, flags);
@@ -184,8 +186,13 @@ pub fn read_in_memory(
 }
 
 /// Reads an Outlook item from a seekable reader.
-fn read_outlook<F: Read + Seek>(label: &str, inner: F) -> Result<Candidate, InputError> {
-    let item = read_msg(inner).map_err(|reason| InputError::new(label, None, reason))?;
+fn read_outlook<F: Read + Seek>(
+    label: &str,
+    inner: F,
+    options: &InputOptions,
+) -> Result<Candidate, InputError> {
+    let item = read_msg(inner, options.max_msg_stream_bytes)
+        .map_err(|reason| InputError::new(label, None, reason))?;
     let source = plain_source(label.to_string(), Format::Msg, None);
     Ok(outlook_candidate(source, item))
 }

@@ -114,7 +114,8 @@ fn child(
     let mut candidate = match original.content.map_err(&error)? {
         OriginalContent::Outlook(item) => outlook_candidate(source, *item),
         OriginalContent::Bytes(bytes) if bytes.starts_with(&CFB_MAGIC) => {
-            let item = read_msg(std::io::Cursor::new(bytes)).map_err(error)?;
+            let item = read_msg(std::io::Cursor::new(bytes), options.max_msg_stream_bytes)
+                .map_err(error)?;
             outlook_candidate(source, item)
         }
         OriginalContent::Bytes(bytes) => {
@@ -253,9 +254,63 @@ fn guess_type(filename: &Option<String>) -> String {
 /// mail-parser on hostile MIME is caught and treated as "no attached message", so the
 /// message itself is still analysed.
 fn rfc822_originals(bytes: &[u8], depth: usize) -> Vec<Original> {
+    if !may_hold_attached_message(bytes) {
+        return Vec::new();
+    }
     std::panic::catch_unwind(|| rfc822_originals_unguarded(bytes, depth)).unwrap_or_else(|_| {
         tracing::warn!("mail-parser panicked while looking for attached messages");
         Vec::new()
+    })
+}
+
+/// Tells whether an RFC 822 message may hold an attached message, so that the full MIME
+/// parse (which decodes every part and dominates the cost of a bulk scan) runs only then.
+///
+/// [`attached_message_bytes`] accepts a part only by a `message/` or Outlook content type,
+/// an `.eml` or `.msg` name, or content that starts like a Compound File Binary. Parts of a
+/// `multipart/digest` are `message/rfc822` by default (RFC 2046 section 5.1.5). So the raw
+/// bytes must contain one of these marks, compared case-insensitively: the type, the name
+/// extension, a name parameter encoded by RFC 2047 or RFC 2231 (which hides the
+/// extension), or the CFB signature raw, in base64 or in quoted-printable.
+/// NOTE: a base64 body whose first line breaks inside its first 8 characters hides the
+/// signature; mail clients write 76-character lines.
+fn may_hold_attached_message(bytes: &[u8]) -> bool {
+    const MARKS: [&[u8]; 8] = [
+        b"message/",
+        b"multipart/digest",
+        b"vnd.ms-outlook",
+        b".eml",
+        b".msg",
+        b"\xd0\xcf\x11\xe0",
+        b"0m8r4kgx",
+        b"=d0=cf=11=e0",
+    ];
+    let lower = bytes.to_ascii_lowercase();
+    MARKS
+        .iter()
+        .any(|mark| memchr::memmem::find(&lower, mark).is_some())
+        || has_encoded_name_parameter(&lower)
+}
+
+/// Tells whether lower-case message bytes have a `name` or `filename` parameter in RFC 2231
+/// form (`name*=`, `name*0=`) or with an RFC 2047 encoded word as its value.
+fn has_encoded_name_parameter(lower: &[u8]) -> bool {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    memchr::memmem::find_iter(lower, b"name").any(|position| {
+        let rest = lower.get(position + 4..).unwrap_or_default();
+        let rest = &rest[rest.iter().take_while(|b| is_space(b)).count()..];
+        match rest.first() {
+            Some(b'*') => true,
+            Some(b'=') => {
+                let value = &rest[1..];
+                let skipped = value
+                    .iter()
+                    .take_while(|b| is_space(b) || **b == b'"')
+                    .count();
+                value[skipped..].starts_with(b"=?")
+            }
+            _ => false,
+        }
     })
 }
 
@@ -371,5 +426,35 @@ pub fn plain_format(hint: Option<Format>) -> Format {
         Some(Format::Stdin) => Format::Stdin,
         Some(Format::Maildir) => Format::Maildir,
         _ => Format::Eml,
+    }
+}
+
+#[cfg(test)]
+mod prefilter_tests {
+    use super::may_hold_attached_message;
+
+    #[test]
+    fn attached_message_marks_are_found() {
+        let cases: [(&[u8], bool); 11] = [
+            (b"Content-Type: multipart/digest; boundary=x\r\n\r\n--x\r\n\r\n", true),
+            (b"Subject: hi\r\n\r\nplain text", false),
+            (b"Content-Type: Message/RFC822\r\n\r\n", true),
+            (b"Content-Type: application/vnd.ms-outlook\r\n\r\n", true),
+            (b"Content-Disposition: attachment; filename=\"Report.EML\"\r\n", true),
+            (b"Content-Type: application/octet-stream; name=x.msg\r\n", true),
+            (b"Content-Disposition: attachment; filename*=utf-8''r%C3%A9.bin\r\n", true),
+            (b"Content-Type: application/octet-stream;\r\n name=\r\n \"=?utf-8?B?0J7RgtGH0ZHRgg==?=\"\r\n", true),
+            (b"Subject: =?utf-8?B?0J7RgtGH0ZHRgg==?=\r\nContent-Type: text/plain; name=notes.txt\r\n", false),
+            (b"Content-Transfer-Encoding: base64\r\n\r\n0M8R4KGxGuEAAAAA\r\n", true),
+            (b"Content-Transfer-Encoding: quoted-printable\r\n\r\n=D0=CF=11=E0=A1\r\n", true),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(
+                may_hold_attached_message(bytes),
+                expected,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
     }
 }

@@ -24,11 +24,13 @@ pub fn report_value(report: &Report) -> Value {
         "addresses": &report.addresses,
         "auth": auth_value(report),
         "exchange": exchange_value(report),
+        "platform": platform_value(report),
         "findings": &report.findings,
         "ip_matches": report.ip_matches.iter().map(|m| json!({
             "ip": m.ip, "list": m.list, "entry": m.entry, "label": m.label, "location": m.location,
         })).collect::<Vec<_>>(),
         "spoof": &report.spoof,
+        "verified": &report.verified,
         "msg": report.msg.as_ref().map(|m| json!({
             "transport_headers": transport_state(report),
             "transport_headers_stream": m.transport_headers,
@@ -105,6 +107,7 @@ pub fn hop_value(hop: &Hop) -> Value {
         "raw": hop.raw,
         "line": hop.line,
         "reconstructed": hop.reconstructed,
+        "provider": hop.provider,
     });
     let extras = json!({
         "from_ip_zone": r.from_ip_zone,
@@ -199,6 +202,22 @@ fn exchange_value(report: &Report) -> Value {
         "organization_auth_source": exchange.organization_auth_source,
         "from_entity": exchange.from_entity,
         "connecting_ips": exchange.connecting_ips,
+    })
+}
+
+/// Returns the platform section: platforms in the order they handled the message, the
+/// final platform's missing always-written headers, and gateway summaries.
+fn platform_value(report: &Report) -> Value {
+    let section = &report.platforms;
+    json!({
+        "final": section.final_platform().map(|p| p.id.clone()),
+        "platforms": section.platforms,
+        "missing": section.missing,
+        "gateways": section.gateways.iter().map(|g| json!({
+            "vendor": g.vendor,
+            "headers": g.headers,
+            "values": g.values.iter().map(|(header, value)| json!({"header": header, "value": value})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     })
 }
 

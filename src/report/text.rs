@@ -46,6 +46,8 @@ pub fn render(report: &Report, style: Style) -> String {
     chain(&mut out, report, style);
     auth(&mut out, report, style);
     exchange(&mut out, report, style);
+    platforms(&mut out, report, style);
+    verified(&mut out, report, style);
     findings(&mut out, report, style);
     ip_matches(&mut out, report, style);
     score(&mut out, report, style);
@@ -309,6 +311,41 @@ fn exchange(out: &mut String, report: &Report, style: Style) {
     }
 }
 
+fn platforms(out: &mut String, report: &Report, style: Style) {
+    let section = &report.platforms;
+    if section.platforms.is_empty() && section.gateways.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", style.bold("Receiving platforms"));
+    for platform in &section.platforms {
+        let _ = writeln!(
+            out,
+            "  {:<9} {} ({})",
+            platform.position,
+            esc(&platform.name),
+            esc(&platform.recognised_by.join("; "))
+        );
+    }
+    if !section.missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "  missing always-written headers: {}",
+            esc(&section.missing.join(", "))
+        );
+    }
+    for gateway in &section.gateways {
+        let _ = writeln!(
+            out,
+            "  gateway   {}: {}",
+            gateway.vendor,
+            esc(&gateway.headers.join(", "))
+        );
+        for (header, value) in &gateway.values {
+            let _ = writeln!(out, "            {}: {}", esc(header), esc(value));
+        }
+    }
+}
+
 fn findings(out: &mut String, report: &Report, style: Style) {
     let _ = writeln!(
         out,
@@ -386,6 +423,92 @@ fn score(out: &mut String, report: &Report, style: Style) {
             signal.points,
             signal.id,
             esc(&signal.detail)
+        );
+    }
+}
+
+/// The "Verified now" section: results checked with `--online`, next to the recorded ones.
+fn verified(out: &mut String, report: &Report, style: Style) {
+    let Some(verified) = &report.verified else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n{} (DNS: {})",
+        style.bold("Verified now"),
+        esc(&verified.dns)
+    );
+    let recorded = |method: &str| {
+        let results = report.auth.trusted_results(method);
+        results
+            .first()
+            .map_or_else(|| "-".to_string(), |r| esc(&r.result))
+    };
+    for check in &verified.dkim {
+        let _ = writeln!(
+            out,
+            "  dkim={:<9} d={} s={} {} {}{}   recorded: dkim={}",
+            check.result,
+            opt(check.domain.as_deref()),
+            opt(check.selector.as_deref()),
+            opt(check.algorithm.as_deref()),
+            check.key_bits.map_or_else(
+                || "key size unknown".to_string(),
+                |b| format!("{b}-bit key")
+            ),
+            check
+                .reason
+                .as_deref()
+                .map_or_else(String::new, |r| format!(" ({})", esc(r))),
+            recorded("dkim")
+        );
+    }
+    for check in &verified.spf {
+        let _ = writeln!(
+            out,
+            "  spf={:<10} {} {} from {}   recorded: spf={}",
+            check.result,
+            check.identity,
+            esc(&check.domain),
+            check.ip,
+            recorded("spf")
+        );
+    }
+    if let Some(dmarc) = &verified.dmarc {
+        let _ = writeln!(
+            out,
+            "  dmarc={:<8} {} p={} sp={} pct={} (dkim aligned: {}, spf aligned: {})   recorded: dmarc={}",
+            dmarc.result,
+            esc(&dmarc.domain),
+            opt(dmarc.policy.as_deref()),
+            opt(dmarc.subdomain_policy.as_deref()),
+            dmarc.pct.map_or_else(|| "-".to_string(), |p| p.to_string()),
+            dmarc.dkim_aligned,
+            dmarc.spf_aligned,
+            recorded("dmarc")
+        );
+    }
+    if let Some(arc) = &verified.arc {
+        let _ = writeln!(
+            out,
+            "  arc={:<10} {} sets   recorded: arc={}",
+            arc.result,
+            arc.sets,
+            recorded("arc")
+        );
+    }
+    if let Some(iprev) = &verified.iprev {
+        let names: Vec<String> = iprev.ptr.iter().map(|n| esc(n)).collect();
+        let _ = writeln!(
+            out,
+            "  iprev={:<8} {} PTR {}",
+            iprev.result,
+            iprev.ip,
+            if names.is_empty() {
+                "-".to_string()
+            } else {
+                names.join(", ")
+            }
         );
     }
 }

@@ -1,16 +1,22 @@
 //! Bulk scan engine: reads inputs as a stream, analyses messages on all cores, and hands
-//! each outcome to one sink in the calling thread. Memory stays bounded because inputs
-//! are pulled lazily and every outcome is reduced to a rendered line and a summary entry.
+//! each outcome to one sink in the calling thread. Memory stays bounded: inputs are pulled
+//! lazily, and at most a few outcomes per worker wait in a bounded channel. Each worker
+//! reduces its report to what the sink needs (a rendered line and a summary digest), so
+//! full reports are dropped in the worker.
 //!
-//! A panic while analysing one message is caught and becomes an error outcome with the
-//! message's location; the scan goes on.
+//! A panic while analysing one message, or inside the caller's `reduce`, is caught and
+//! becomes an error outcome with the message's location; the scan goes on. A panic while
+//! reading the inputs is also caught, but the reader's state is then unknown, so the scan
+//! reports it and reads no further input.
 
+pub mod progress;
 pub mod summary;
 
 use crate::analysis::{Report, analyze, source_label};
 use crate::config::AnalysisConfig;
-use crate::input::{InputOptions, read_paths};
+use crate::input::{InputMessage, InputOptions, InputResult, read_paths};
 use rayon::prelude::*;
+use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -27,15 +33,21 @@ pub enum Outcome<T> {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ScanError {
     pub path: String,
+    /// 0-based position of the message in an mbox.
     pub index: Option<usize>,
     pub reason: String,
     /// Whether the analysis panicked (a bug in mailtrace, not bad input).
     pub panicked: bool,
 }
 
-/// Scans `paths` on `threads` worker threads (0 = all cores). `reduce` runs in the
-/// workers and turns each report into the value the sink needs, so full reports never
-/// queue up; `sink` runs in the calling thread for each outcome, in completion order.
+/// Outcomes that may wait for the sink, per worker thread.
+const QUEUED_PER_THREAD: usize = 16;
+
+/// Scans `paths` on `threads` worker threads (0 = all cores).
+///
+/// `reduce` runs in the workers and turns each report into the value the sink needs, so
+/// full reports never queue up. `sink` runs in the calling thread for each outcome, in
+/// completion order.
 pub fn scan<T, R, S>(
     paths: &[PathBuf],
     input_options: &InputOptions,
@@ -53,8 +65,12 @@ where
         .num_threads(threads)
         .build()?;
     // A bounded channel keeps finished outcomes from piling up when the sink is slow.
-    let (sender, receiver) = mpsc::sync_channel::<Outcome<T>>(1024);
-    let inputs = read_paths(paths, input_options);
+    let capacity = QUEUED_PER_THREAD * pool.current_num_threads();
+    let (sender, receiver) = mpsc::sync_channel::<Outcome<T>>(capacity);
+    let inputs = GuardedInputs {
+        inputs: read_paths(paths, input_options),
+        stopped: false,
+    };
 
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -62,13 +78,10 @@ where
                 inputs.par_bridge().for_each_with(sender, |sender, item| {
                     let outcome = match item {
                         Ok(input) => analyse_one(&input, config, &reduce),
-                        Err(error) => Outcome::Error(ScanError {
-                            path: error.path.clone(),
-                            index: error.index,
-                            reason: error.to_string(),
-                            panicked: false,
-                        }),
+                        Err(error) => Outcome::Error(error),
                     };
+                    // The receiver only goes away when the sink panicked. The scan then
+                    // ends with that panic, so the outcome has nowhere to go.
                     let _ = sender.send(outcome);
                 });
             });
@@ -80,11 +93,48 @@ where
     Ok(())
 }
 
-fn analyse_one<T, R>(
-    input: &crate::input::InputMessage,
-    config: &AnalysisConfig,
-    reduce: &R,
-) -> Outcome<T>
+/// The input stream with panics caught: a panic in the reader ends the stream with one
+/// error, because the reader's state after it is unknown.
+struct GuardedInputs<I> {
+    inputs: I,
+    stopped: bool,
+}
+
+impl<I: Iterator<Item = InputResult>> Iterator for GuardedInputs<I> {
+    type Item = Result<InputMessage, ScanError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.stopped {
+            return None;
+        }
+        match catch_unwind(AssertUnwindSafe(|| self.inputs.next())) {
+            Ok(item) => item.map(|result| {
+                result.map_err(|error| ScanError {
+                    path: error.path.clone(),
+                    index: error.index,
+                    reason: error.to_string(),
+                    panicked: false,
+                })
+            }),
+            Err(panic) => {
+                self.stopped = true;
+                let message = panic_message(panic.as_ref());
+                tracing::error!(%message, "reading the inputs panicked");
+                Some(Err(ScanError {
+                    path: "<input>".into(),
+                    index: None,
+                    reason: format!(
+                        "internal error while reading the inputs ({message}); the inputs after this point were not read. Please report it with the input."
+                    ),
+                    panicked: true,
+                }))
+            }
+        }
+    }
+}
+
+/// Analyses one message and reduces its report, catching panics in both steps.
+fn analyse_one<T, R>(input: &InputMessage, config: &AnalysisConfig, reduce: &R) -> Outcome<T>
 where
     R: Fn(&Report) -> T,
 {
@@ -103,19 +153,24 @@ where
         Ok(Ok(value)) => Outcome::Message(value),
         Ok(Err(analysis_error)) => error(analysis_error.to_string(), false),
         Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            tracing::error!(source = %source_label(&input.source), %message, "analysis panicked");
+            let label = source_label(&input.source);
+            let message = panic_message(panic.as_ref());
+            tracing::error!(source = %label, %message, "analysis panicked");
             error(
                 format!(
-                    "{}: internal error while analysing this message ({message}); the scan went on. Please report it with the message.",
-                    source_label(&input.source)
+                    "{label}: internal error while analysing this message ({message}); the scan went on. Please report it with the message."
                 ),
                 true,
             )
         }
     }
+}
+
+/// Returns the text of a panic payload.
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }

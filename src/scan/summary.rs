@@ -94,6 +94,17 @@ impl Summary {
         }
     }
 
+    /// Adds one message or file that produced no report.
+    pub fn add_error(&mut self, error: &crate::scan::ScanError) {
+        self.errors += 1;
+        self.panics += usize::from(error.panicked);
+    }
+
+    /// Number of analysed messages written to the output.
+    pub fn reported(&self) -> usize {
+        self.messages.saturating_sub(self.skipped)
+    }
+
     /// Returns the summary as the JSON Lines summary record.
     pub fn to_json(&self) -> Value {
         let verdicts: BTreeMap<&str, usize> = [Verdict::Low, Verdict::Medium, Verdict::High]
@@ -103,7 +114,7 @@ impl Summary {
         json!({
             "record": "summary",
             "messages": self.messages,
-            "reported": self.messages - self.skipped,
+            "reported": self.reported(),
             "skipped": self.skipped,
             "errors": self.errors,
             "panics": self.panics,
@@ -133,7 +144,7 @@ impl Summary {
         out.push_str(&format!(
             "  messages analysed: {} (reported {}, filtered out {}), errors: {} (of which panics: {})\n",
             self.messages,
-            self.messages - self.skipped,
+            self.reported(),
             self.skipped,
             self.errors,
             self.panics
@@ -232,5 +243,26 @@ mod tests {
         assert_eq!(value["top_networks"][0]["messages"], 2);
         assert_eq!(value["stripped_header_groups"][0]["messages"], 2);
         assert_eq!(value["top_from_domains"][0]["messages"], 3);
+    }
+
+    #[test]
+    fn errors_and_panics_are_counted() {
+        let mut summary = Summary::default();
+        let error = |panicked| crate::scan::ScanError {
+            path: "box.mbox".into(),
+            index: Some(3),
+            reason: "failed".into(),
+            panicked,
+        };
+        summary.add_error(&error(false));
+        summary.add_error(&error(true));
+        summary.add(&digest(Verdict::Low, "192.0.2.1", &[]));
+        summary.skipped += 1;
+        let value = summary.to_json();
+        assert_eq!(value["errors"], 2);
+        assert_eq!(value["panics"], 1);
+        assert_eq!(value["messages"], 1);
+        assert_eq!(value["reported"], 0);
+        assert_eq!(value["skipped"], 1);
     }
 }

@@ -1,0 +1,348 @@
+//! Display-name impersonation: a From display name that claims a brand or one of the
+//! organisation's VIPs while the address is in an unrelated domain, and display names
+//! obfuscated with invisible characters or mixed-script words.
+//!
+//! Names are compared after folding: UTS #39 confusable skeleton, lower case, combining
+//! marks removed, and the text split into words at anything that is not a letter or digit.
+//! A name matches when its words appear as a run of whole words in the display name, or
+//! when the display name, with all separators removed, spells the name (`F.e.d.E.x`).
+
+use crate::analysis::lookalike::{
+    Brand, builtin_brands, cached_protected_domains, domain_findings, is_same_or_subdomain,
+};
+use crate::analysis::sender::MessageSummary;
+use crate::config::AnalysisConfig;
+use crate::finding::{Finding, Severity};
+use unicode_normalization::char::is_combining_mark;
+
+/// Longest display name compared, in characters; the rest is ignored.
+const MAX_DISPLAY_CHARS: usize = 256;
+
+/// A display name folded for comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoldedName {
+    pub words: Vec<String>,
+}
+
+impl FoldedName {
+    /// Folds a name: confusable skeleton, lower case, marks removed, split into words.
+    pub fn new(text: &str) -> FoldedName {
+        let text: String = text.chars().take(MAX_DISPLAY_CHARS).collect();
+        let folded = crate::analysis::lookalike::skeleton(&text);
+        let mut words = Vec::new();
+        let mut word = String::new();
+        for c in folded.chars() {
+            if c.is_alphanumeric() {
+                word.push(c);
+            } else if !is_combining_mark(c) && !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        FoldedName { words }
+    }
+
+    /// Returns the words joined without separators.
+    pub fn joined(&self) -> String {
+        self.words.concat()
+    }
+
+    /// Tells whether `name` is the whole of this name, ignoring separators.
+    pub fn is_whole(&self, name: &FoldedName) -> bool {
+        !name.words.is_empty() && self.joined() == name.joined()
+    }
+
+    /// Tells whether `name` is the whole name or a run of whole words in it.
+    pub fn contains(&self, name: &FoldedName) -> bool {
+        if self.is_whole(name) {
+            return true;
+        }
+        let n = name.words.len();
+        n > 0
+            && self
+                .words
+                .windows(n)
+                .any(|run| run == name.words.as_slice())
+    }
+}
+
+/// The brand a display name claims, and the name it matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrandClaim<'a> {
+    pub brand: &'a Brand,
+    pub name: &'a str,
+}
+
+/// Finds the first brand whose name appears in `display`.
+pub fn claimed_brand<'a>(display: &FoldedName, brands: &'a [Brand]) -> Option<BrandClaim<'a>> {
+    for brand in brands {
+        for (name, whole_only) in brand.names.iter().zip(&brand.whole_only) {
+            let folded = FoldedName::new(name);
+            let matched = if *whole_only {
+                display.is_whole(&folded)
+            } else {
+                display.contains(&folded)
+            };
+            if matched {
+                return Some(BrandClaim { brand, name });
+            }
+        }
+    }
+    None
+}
+
+/// Runs the sender-trick checks on the first From mailbox: lookalike domain, subdomain
+/// trick, mixed-script and invalid punycode labels, and display-name impersonation.
+pub fn find_sender_tricks(message: &MessageSummary, config: &AnalysisConfig) -> Vec<Finding> {
+    let Some(mailbox) = message.from_mailbox() else {
+        return Vec::new();
+    };
+    let Some(domain) = mailbox.domain_lower() else {
+        return Vec::new();
+    };
+    let protected = cached_protected_domains(&config.org_domains, &config.brand_domains);
+    let mut findings = domain_findings(&domain, &protected);
+    if let Some(display) = mailbox.display.as_deref() {
+        findings.extend(display_name_findings(
+            display,
+            &domain,
+            &config.org_domains,
+            &config.vip_names,
+        ));
+    }
+    findings
+}
+
+/// Returns the display-name findings for a From mailbox with display name `display` in
+/// `from_domain`.
+pub fn display_name_findings(
+    display: &str,
+    from_domain: &str,
+    org_domains: &[String],
+    vip_names: &[String],
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let folded = FoldedName::new(display);
+    let from_domain = from_domain.trim_end_matches('.').to_lowercase();
+
+    // Step 1: a brand name from a domain the brand does not own.
+    if let Some(claim) = claimed_brand(&folded, builtin_brands())
+        && !claim.brand.owns(&from_domain)
+    {
+        findings.push(
+            Finding::new(
+                "sender.display-name-brand",
+                Severity::High,
+                format!("Display name claims {}", claim.brand.name()),
+                format!(
+                    "The display name {display:?} names {}, but the address is in {from_domain}, which is not one of its domains ({}).",
+                    claim.name,
+                    claim.brand.domains.join(", ")
+                ),
+            )
+            .with_header("From"),
+        );
+    }
+
+    // Step 2: a VIP's name from outside the organisation.
+    let in_org = org_domains
+        .iter()
+        .any(|d| is_same_or_subdomain(&from_domain, d));
+    let vip = vip_names
+        .iter()
+        .find(|vip| folded.contains(&FoldedName::new(vip)));
+    if let Some(vip) = vip
+        && !in_org
+    {
+        findings.push(
+            Finding::new(
+                "sender.display-name-vip",
+                Severity::High,
+                format!("Display name claims {vip}"),
+                format!(
+                    "The display name {display:?} is the name of {vip}, a declared VIP, but the address is in {from_domain}, outside the organisation's domains."
+                ),
+            )
+            .with_header("From"),
+        );
+    }
+
+    // Step 3: letters hidden between invisible characters or words mixing scripts.
+    if let Some(how) = obfuscation(display) {
+        findings.push(
+            Finding::new(
+                "sender.display-name-obfuscated",
+                Severity::Medium,
+                "Display name is obfuscated",
+                format!(
+                    "The display name {display:?} {how}. Legitimate senders have no reason to do this; it defeats filters that match names."
+                ),
+            )
+            .with_header("From"),
+        );
+    }
+    findings
+}
+
+/// Describes how a display name is obfuscated, if it is: an invisible character between
+/// two letters or digits, or one word that mixes Latin letters with Greek, Cyrillic,
+/// Armenian or Cherokee ones (UTS #39 section 5).
+pub fn obfuscation(display: &str) -> Option<&'static str> {
+    let chars: Vec<char> = display.chars().take(MAX_DISPLAY_CHARS).collect();
+    let mut previous_alphanumeric = false;
+    let mut invisible_run = false;
+    for &c in &chars {
+        if is_invisible(c) {
+            invisible_run = previous_alphanumeric;
+            continue;
+        }
+        if invisible_run && c.is_alphanumeric() {
+            return Some("has invisible characters between its letters");
+        }
+        invisible_run = false;
+        previous_alphanumeric = c.is_alphanumeric();
+    }
+    let text: String = chars.iter().collect();
+    let mixed = text
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.chars().any(is_latin) && word.chars().any(is_latin_confusable_script));
+    mixed.then_some("has a word that mixes Latin letters with look-alike letters of another script")
+}
+
+fn is_latin(c: char) -> bool {
+    c.is_ascii_alphabetic() || matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}')
+}
+
+/// Tells whether `c` is a letter of a script whose letters are often confusable with Latin
+/// ones (UTS #39 section 5): Greek, Cyrillic, Armenian or Cherokee.
+fn is_latin_confusable_script(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0370}'..='\u{03FF}'
+            | '\u{1F00}'..='\u{1FFF}'
+            | '\u{0400}'..='\u{052F}'
+            | '\u{1C80}'..='\u{1C8F}'
+            | '\u{2DE0}'..='\u{2DFF}'
+            | '\u{A640}'..='\u{A69F}'
+            | '\u{0530}'..='\u{058F}'
+            | '\u{13A0}'..='\u{13FF}'
+    ) && c.is_alphabetic()
+}
+
+/// Tells whether `c` is a default-ignorable code point that renders as nothing (Unicode
+/// DerivedCoreProperties), except variation selectors, which legitimately follow emoji.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(display: &str, domain: &str, vips: &[&str]) -> Vec<String> {
+        let org = vec!["example.com".to_string()];
+        let vips: Vec<String> = vips.iter().map(|v| v.to_string()).collect();
+        display_name_findings(display, domain, &org, &vips)
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    }
+
+    #[test]
+    fn folding_table() {
+        let cases = [
+            ("PayPal", vec!["paypal"]),
+            ("PAYPAL Service", vec!["paypal", "service"]),
+            ("Itaú Unibanco", vec!["itau", "unibanco"]),
+            ("F.e.d.E.x", vec!["f", "e", "d", "e", "x"]),
+            ("Μetamаsk", vec!["rnetarnask"]),
+            ("Metamask", vec!["rnetarnask"]),
+            ("", vec![]),
+        ];
+        for (text, words) in cases {
+            assert_eq!(FoldedName::new(text).words, words, "{text}");
+        }
+    }
+
+    #[test]
+    fn brand_display_name_table() {
+        let cases = [
+            ("PayPal", "example.net", true),
+            ("PayPal", "paypal.com", false),
+            ("PayPal", "mail.paypal.com", false),
+            ("DocuSign 4821", "example.org", true),
+            ("Microsoft 365", "example.net", true),
+            ("Microsoft 365", "microsoft.com", false),
+            ("Support Netflix", "example.net", true),
+            ("F.e.d.E.x", "example.net", true),
+            ("Μetamаsk", "example.net", true),
+            ("Banco do Brasil S.A", "example.net", true),
+            ("Apple", "example.net", true),
+            ("Apple", "icloud.com", false),
+            ("Jane Apple", "example.net", false),
+            ("Chase Miller", "example.net", false),
+            ("Start ups weekly", "example.net", false),
+            ("Alice Example", "example.net", false),
+        ];
+        for (display, domain, flagged) in cases {
+            let found = ids(display, domain, &[]).contains(&"sender.display-name-brand".into());
+            assert_eq!(found, flagged, "{display} <{domain}>");
+        }
+    }
+
+    #[test]
+    fn vip_display_name_table() {
+        let vips = ["Alice Example", "Bob O'Example"];
+        let cases = [
+            ("Alice Example", "example.net", true),
+            ("alice  example", "example.org", true),
+            ("Alice Example (CEO)", "example.net", true),
+            ("Bob O'Example", "example.net", true),
+            ("Alice Example", "example.com", false),
+            ("Alice Example", "mail.example.com", false),
+            ("Alice", "example.net", false),
+            ("Carol Example", "example.net", false),
+        ];
+        for (display, domain, flagged) in cases {
+            let found = ids(display, domain, &vips).contains(&"sender.display-name-vip".into());
+            assert_eq!(found, flagged, "{display} <{domain}>");
+        }
+    }
+
+    #[test]
+    fn obfuscation_table() {
+        let cases = [
+            ("V\u{200D}e\u{200D}\u{200D}n\u{200D}m\u{200D}o", true),
+            ("s\u{034F}e\u{034F}r\u{034F}v", true),
+            ("Μetamаsk", true),
+            ("ΝFT Drop", true),
+            ("UPS \u{2714}\u{FE0F}", false),
+            ("José Müller", false),
+            ("Иван Petrov", false),
+            ("山田 太郎", false),
+            ("iPhone使い", false),
+            ("trailing\u{200B}", false),
+        ];
+        for (display, flagged) in cases {
+            assert_eq!(obfuscation(display).is_some(), flagged, "{display:?}");
+        }
+    }
+}

@@ -1,0 +1,628 @@
+//! Lookalike From domains: domains that imitate an organisation domain or the domain of a
+//! commonly impersonated brand.
+//!
+//! The From domain is first decoded to Unicode (IDNA punycode, RFC 5891), then its
+//! registrable label is compared with each protected domain in turn: same UTS #39
+//! confusable skeleton, the same label under another public suffix (`paypal.co` for
+//! `paypal.com`), a small edit distance, the protected label as a hyphen-separated part of
+//! the label (`paypal-secure.example`) or as a subdomain label. A label that mixes scripts
+//! and a punycode label that does not decode are reported even when nothing is imitated.
+//! A domain that is a protected domain, or a subdomain of one, is never a lookalike.
+//!
+//! Every check is bounded: domains longer than [`MAX_DOMAIN_LEN`] are not compared, and
+//! the work per protected domain is linear in the label length, except the edit distance,
+//! which is quadratic in one label of at most 63 characters.
+
+use crate::analysis::sender::org_domain;
+use crate::finding::{Finding, Severity};
+use std::sync::OnceLock;
+use unicode_security::MixedScript;
+
+/// Longest domain name compared (RFC 1035 section 2.3.4 allows 253 characters in text form).
+pub const MAX_DOMAIN_LEN: usize = 253;
+
+/// Shortest registrable label compared by edit distance, other suffix or hyphenated part:
+/// shorter labels (`ups`, `bb`) give too many accidental matches.
+pub const MIN_FUZZY_LABEL_LEN: usize = 5;
+
+/// Most subdomain labels that a spelled domain (`example.co.uk`) may span.
+const MAX_SPELLED_LABELS: usize = 4;
+
+/// One brand of the built-in list in `brands.txt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brand {
+    /// Display names as written in the list; the first is the brand's name in findings.
+    pub names: Vec<String>,
+    /// Names that match only as the whole display name (`=` in the list).
+    pub whole_only: Vec<bool>,
+    /// Registrable domains the brand sends from, lower case; the first is its main domain.
+    pub domains: Vec<String>,
+}
+
+impl Brand {
+    /// Returns the brand's name as shown in findings.
+    pub fn name(&self) -> &str {
+        self.names.first().map_or("", String::as_str)
+    }
+
+    /// Tells whether `domain` is one of the brand's domains or a subdomain of one.
+    pub fn owns(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| is_same_or_subdomain(domain, d))
+    }
+}
+
+/// Returns the built-in brand list, parsed once.
+pub fn builtin_brands() -> &'static [Brand] {
+    static BRANDS: OnceLock<Vec<Brand>> = OnceLock::new();
+    BRANDS.get_or_init(|| parse_brands(include_str!("brands.txt")))
+}
+
+/// Parses the brand list format described at the top of `brands.txt`; lines that do not
+/// have both parts are skipped.
+pub fn parse_brands(text: &str) -> Vec<Brand> {
+    let mut brands = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((names, domains)) = line.split_once('|') else {
+            continue;
+        };
+        let mut brand = Brand {
+            names: Vec::new(),
+            whole_only: Vec::new(),
+            domains: domains
+                .split_whitespace()
+                .map(str::to_ascii_lowercase)
+                .collect(),
+        };
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let whole_only = name.starts_with('=');
+            brand.names.push(name.trim_start_matches('=').to_string());
+            brand.whole_only.push(whole_only);
+        }
+        if !brand.names.is_empty() && !brand.domains.is_empty() {
+            brands.push(brand);
+        }
+    }
+    brands
+}
+
+/// Tells whether `host` equals `domain` or is below it; both lower case.
+pub fn is_same_or_subdomain(host: &str, domain: &str) -> bool {
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|rest| rest.ends_with('.'))
+}
+
+/// A domain that lookalikes are compared with.
+#[derive(Debug, Clone)]
+pub struct Protected {
+    /// Registrable domain, lower case ASCII.
+    pub domain: String,
+    /// Who owns it: a brand name, or `organisation`.
+    pub owner: String,
+    /// Every domain of the same owner: a From domain below any of them is the owner itself.
+    pub owner_domains: Vec<String>,
+    label: String,
+    suffix: String,
+    skeleton: String,
+}
+
+impl Protected {
+    /// Creates a protected domain; `None` when it has no registrable label.
+    pub fn new(domain: &str, owner: &str, owner_domains: &[String]) -> Option<Protected> {
+        let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let registrable = org_domain(&domain).unwrap_or_else(|| domain.clone());
+        let (label, suffix) = registrable.split_once('.')?;
+        Some(Protected {
+            owner: owner.to_string(),
+            owner_domains: owner_domains.to_vec(),
+            label: label.to_string(),
+            suffix: suffix.to_string(),
+            skeleton: skeleton(label),
+            domain: registrable,
+        })
+    }
+}
+
+/// Returns the protected list for these settings, built once per process and shared:
+/// building it computes a skeleton for every brand, which is too slow to repeat per message.
+pub fn cached_protected_domains(
+    org_domains: &[String],
+    brand_domains: &[String],
+) -> std::sync::Arc<Vec<Protected>> {
+    type Cache =
+        std::sync::Mutex<Vec<((Vec<String>, Vec<String>), std::sync::Arc<Vec<Protected>>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (org_domains.to_vec(), brand_domains.to_vec());
+    let mut entries = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, found)) = entries.iter().find(|(k, _)| *k == key) {
+        return found.clone();
+    }
+    let built = std::sync::Arc::new(protected_domains(org_domains, brand_domains));
+    entries.push((key, built.clone()));
+    built
+}
+
+/// Builds the protected list: organisation domains first, then extra brand domains from
+/// the configuration, then the main domain of each built-in brand.
+pub fn protected_domains(org_domains: &[String], brand_domains: &[String]) -> Vec<Protected> {
+    let mut protected = Vec::new();
+    for domain in org_domains {
+        protected.extend(Protected::new(domain, "organisation", org_domains));
+    }
+    for domain in brand_domains {
+        protected.extend(Protected::new(domain, domain, std::slice::from_ref(domain)));
+    }
+    for brand in builtin_brands() {
+        if let Some(main) = brand.domains.first() {
+            protected.extend(Protected::new(main, brand.name(), &brand.domains));
+        }
+    }
+    protected
+}
+
+/// How a lookalike imitates a protected domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Technique {
+    /// The label has the same UTS #39 confusable skeleton (`paypa1`, `pаypal` with a
+    /// Cyrillic а, `rnicrosoft`).
+    Confusable,
+    /// The same label under another public suffix (`paypal.co`, `paypal.com.example`).
+    OtherSuffix,
+    /// The label is one or two edits away (`paypall`, `micosoft`).
+    EditDistance(usize),
+    /// The protected label is a hyphen-separated part of the label (`paypal-login`).
+    HyphenatedPart,
+    /// The protected label is a subdomain label (`paypal.login.example.net`).
+    SubdomainLabel,
+}
+
+impl Technique {
+    /// Describes the technique in a few words for a finding.
+    pub fn describe(self) -> String {
+        match self {
+            Technique::Confusable => "characters that look the same (confusable skeleton)".into(),
+            Technique::OtherSuffix => "the same name under another top-level domain".into(),
+            Technique::EditDistance(n) => {
+                format!(
+                    "a name {n} character edit{} away",
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+            Technique::HyphenatedPart => "the name joined to other words with hyphens".into(),
+            Technique::SubdomainLabel => "the name as a subdomain of an unrelated domain".into(),
+        }
+    }
+}
+
+/// A From domain found to imitate a protected domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookalike {
+    pub imitated: String,
+    pub owner: String,
+    pub technique: Technique,
+}
+
+/// A domain decoded for comparison.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecodedDomain {
+    /// Lower case, ASCII (punycode) form.
+    pub ascii: String,
+    /// Lower case Unicode form; undecodable labels are kept as written.
+    pub unicode: String,
+    /// Registrable label in Unicode (`paypal` of `mail.paypal.co.uk`).
+    pub label: String,
+    /// Public suffix of the registrable domain (`co.uk`).
+    pub suffix: String,
+    /// Labels left of the registrable domain, in Unicode.
+    pub subdomain_labels: Vec<String>,
+    /// `xn--` labels that are not valid punycode, as written.
+    pub undecodable: Vec<String>,
+    /// Labels whose characters come from more than one script.
+    pub mixed_script: Vec<String>,
+}
+
+/// Decodes a domain; `None` for an empty, over-long or address-literal domain, or one
+/// without a registrable part.
+pub fn decode_domain(domain: &str) -> Option<DecodedDomain> {
+    let domain = domain.trim().trim_end_matches('.').to_lowercase();
+    if domain.is_empty() || domain.len() > MAX_DOMAIN_LEN || domain.starts_with('[') {
+        return None;
+    }
+
+    // Step 1: each label to both forms (RFC 5891 section 5). An `xn--` label that does not
+    // decode stays as written and is recorded.
+    let mut decoded = DecodedDomain::default();
+    let mut ascii_labels = Vec::new();
+    let mut unicode_labels = Vec::new();
+    for label in domain.split('.') {
+        let (ascii, unicode) = decode_label(label, &mut decoded.undecodable);
+        if !unicode.is_ascii() && !unicode.as_str().is_single_script() {
+            decoded.mixed_script.push(unicode.clone());
+        }
+        ascii_labels.push(ascii);
+        unicode_labels.push(unicode);
+    }
+    decoded.ascii = ascii_labels.join(".");
+    decoded.unicode = unicode_labels.join(".");
+
+    // Step 2: the registrable domain by the Public Suffix List, on the ASCII form.
+    let registrable = org_domain(&decoded.ascii)?;
+    let registrable_labels = registrable.split('.').count();
+    let split = unicode_labels.len().checked_sub(registrable_labels)?;
+    decoded.label = unicode_labels.get(split)?.clone();
+    decoded.suffix = registrable.split_once('.')?.1.to_string();
+    decoded.subdomain_labels = unicode_labels[..split].to_vec();
+    Some(decoded)
+}
+
+/// Returns the ASCII and Unicode forms of one label.
+fn decode_label(label: &str, undecodable: &mut Vec<String>) -> (String, String) {
+    if label.is_ascii() {
+        if !label.starts_with("xn--") {
+            return (label.to_string(), label.to_string());
+        }
+        let (unicode, result) = idna::domain_to_unicode(label);
+        if result.is_err() || unicode.contains('\u{FFFD}') {
+            undecodable.push(label.to_string());
+            return (label.to_string(), label.to_string());
+        }
+        return (label.to_string(), unicode);
+    }
+    match idna::domain_to_ascii(label) {
+        Ok(ascii) => (ascii, label.to_string()),
+        Err(_) => (label.to_string(), label.to_string()),
+    }
+}
+
+/// Returns the UTS #39 skeleton of a text, case folded, for comparisons.
+///
+/// The skeleton is taken character by character from the lower-case form, so `I` and `i`
+/// agree. Where the lower-case form has no ASCII prototype but the character as written
+/// has one (Greek capital `Μ` is `M`, small `μ` is not `m`), the written form is used.
+pub fn skeleton(text: &str) -> String {
+    let mut folded = String::new();
+    for c in text.chars() {
+        let lower: String = c.to_lowercase().collect();
+        let from_lower: String = unicode_security::skeleton(&lower).collect();
+        if from_lower.is_ascii() {
+            folded.push_str(&from_lower.to_ascii_lowercase());
+            continue;
+        }
+        let mut buffer = [0; 4];
+        let written: String = unicode_security::skeleton(c.encode_utf8(&mut buffer))
+            .flat_map(char::to_lowercase)
+            .collect();
+        let from_written: String = unicode_security::skeleton(&written).collect();
+        if from_written.is_ascii() {
+            folded.push_str(&from_written.to_ascii_lowercase());
+        } else {
+            folded.push_str(&from_lower);
+        }
+    }
+    folded
+}
+
+/// Finds the first protected domain that `decoded` imitates.
+pub fn find_lookalike(decoded: &DecodedDomain, protected: &[Protected]) -> Option<Lookalike> {
+    // A protected domain, or a subdomain of one, is its owner and never a lookalike.
+    let owned = protected.iter().any(|p| {
+        p.owner_domains
+            .iter()
+            .any(|d| is_same_or_subdomain(&decoded.ascii, d))
+    });
+    if owned {
+        return None;
+    }
+    let label_skeleton = skeleton(&decoded.label);
+    protected.iter().find_map(|p| {
+        compare(decoded, &label_skeleton, p).map(|technique| Lookalike {
+            imitated: p.domain.clone(),
+            owner: p.owner.clone(),
+            technique,
+        })
+    })
+}
+
+/// Compares a decoded domain with one protected domain, cheapest checks first.
+fn compare(
+    decoded: &DecodedDomain,
+    label_skeleton: &str,
+    protected: &Protected,
+) -> Option<Technique> {
+    let label = decoded.label.as_str();
+    let fuzzy = protected.label.chars().count() >= MIN_FUZZY_LABEL_LEN;
+
+    // Same label under another suffix (only for labels long enough to be distinctive).
+    if label == protected.label {
+        return (fuzzy && decoded.suffix != protected.suffix).then_some(Technique::OtherSuffix);
+    }
+
+    // Confusable characters: same skeleton, different label.
+    if label_skeleton == protected.skeleton {
+        return Some(Technique::Confusable);
+    }
+    if !fuzzy {
+        return None;
+    }
+
+    // The protected label as a hyphenated part or a whole subdomain label.
+    if label.split('-').any(|part| part == protected.label) {
+        return Some(Technique::HyphenatedPart);
+    }
+    if decoded.subdomain_labels.contains(&protected.label) {
+        return Some(Technique::SubdomainLabel);
+    }
+
+    // Edit distance: one edit for labels up to 7 characters, two for longer ones.
+    let allowed = if protected.label.len() >= 8 { 2 } else { 1 };
+    let length_gap = label
+        .chars()
+        .count()
+        .abs_diff(protected.label.chars().count());
+    if length_gap > allowed || label.chars().count() > 63 {
+        return None;
+    }
+    let distance = strsim::levenshtein(label, &protected.label);
+    (1..=allowed)
+        .contains(&distance)
+        .then_some(Technique::EditDistance(distance))
+}
+
+/// Flags a domain whose subdomain labels spell another registrable domain, as in
+/// `example.com.account-verify.example.net`, where a reader sees example.com first.
+pub fn subdomain_trick(domain: &str) -> Option<Finding> {
+    if domain.len() > MAX_DOMAIN_LEN {
+        return None;
+    }
+    let registrable = org_domain(domain)?;
+    let prefix = domain.strip_suffix(&registrable)?.trim_end_matches('.');
+    let labels: Vec<&str> = prefix.split('.').filter(|l| !l.is_empty()).collect();
+    let spans = (0..labels.len()).flat_map(|start| {
+        let last = labels.len().min(start + MAX_SPELLED_LABELS);
+        (start + 2..=last).map(move |end| (start, end))
+    });
+    for (start, end) in spans {
+        let candidate = labels[start..end].join(".");
+        let spelled = psl::suffix(candidate.as_bytes()).is_some_and(|s| s.is_known())
+            && org_domain(&candidate).as_deref() == Some(candidate.as_str());
+        if spelled {
+            return Some(Finding::new(
+                "sender.subdomain-trick",
+                Severity::High,
+                "From domain starts with another domain's name",
+                format!(
+                    "The From domain {domain} begins with {candidate}, but it belongs to {registrable}: a reader who stops at the first labels sees the wrong organisation."
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// Checks the From domain and returns the lookalike, subdomain, mixed-script and punycode
+/// findings.
+pub fn domain_findings(from_domain: &str, protected: &[Protected]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let Some(decoded) = decode_domain(from_domain) else {
+        return findings;
+    };
+
+    // Step 1: imitation of a protected domain.
+    if let Some(lookalike) = find_lookalike(&decoded, protected) {
+        let shown = if decoded.unicode == decoded.ascii {
+            decoded.ascii.clone()
+        } else {
+            format!("{} (shown as {})", decoded.ascii, decoded.unicode)
+        };
+        findings.push(
+            Finding::new(
+                "sender.lookalike-domain",
+                Severity::High,
+                format!("From domain imitates {}", lookalike.imitated),
+                format!(
+                    "The From domain {shown} imitates {} ({}) through {}.",
+                    lookalike.imitated,
+                    lookalike.owner,
+                    lookalike.technique.describe()
+                ),
+            )
+            .with_header("From"),
+        );
+    }
+
+    // Step 2: a subdomain that spells another domain.
+    if let Some(finding) = subdomain_trick(&decoded.ascii) {
+        findings.push(finding.with_header("From"));
+    }
+
+    // Step 3: labels that mix scripts, which registries do not allow in one label.
+    if !decoded.mixed_script.is_empty() {
+        findings.push(
+            Finding::new(
+                "sender.mixed-script-domain",
+                Severity::High,
+                "From domain mixes scripts in one label",
+                format!(
+                    "The From domain {} has labels that mix writing systems ({}), a way to build a domain that reads like another one. Registries do not allow such labels, so they are almost never legitimate.",
+                    decoded.ascii,
+                    decoded.mixed_script.join(", ")
+                ),
+            )
+            .with_header("From"),
+        );
+    }
+
+    // Step 4: punycode labels that do not decode (RFC 5891 section 5.5).
+    if !decoded.undecodable.is_empty() {
+        findings.push(
+            Finding::new(
+                "sender.invalid-punycode",
+                Severity::Medium,
+                "From domain has an invalid punycode label",
+                format!(
+                    "The From domain {} has labels that start with xn-- but are not valid punycode: {}. Mail clients show such labels differently; they are kept as written.",
+                    decoded.ascii,
+                    decoded.undecodable.join(", ")
+                ),
+            )
+            .with_header("From"),
+        );
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protected() -> Vec<Protected> {
+        protected_domains(&["example.com".to_string()], &[])
+    }
+
+    fn technique(domain: &str) -> Option<Technique> {
+        let decoded = decode_domain(domain)?;
+        find_lookalike(&decoded, &protected()).map(|l| l.technique)
+    }
+
+    #[test]
+    fn brand_list_is_parsed() {
+        let brands = builtin_brands();
+        assert!(brands.len() >= 50, "{} brands", brands.len());
+        let domains: usize = brands.iter().map(|b| b.domains.len()).sum();
+        assert!(domains <= 150, "{domains} domains");
+        let apple = brands.iter().find(|b| b.name() == "Apple").unwrap();
+        assert!(apple.whole_only[0]);
+        assert!(apple.owns("insideapple.apple.com"));
+        assert!(!apple.owns("notapple.com"));
+    }
+
+    #[test]
+    fn lookalike_techniques_table() {
+        let cases: &[(&str, Option<Technique>)] = &[
+            // The organisation domain (documentation domain example.com).
+            ("examp1e.com", Some(Technique::Confusable)),
+            ("xn--exmple-4nf.com", Some(Technique::Confusable)),
+            ("exarnple.com", Some(Technique::Confusable)),
+            ("example.net", Some(Technique::OtherSuffix)),
+            ("example.co.uk", Some(Technique::OtherSuffix)),
+            ("exampie.com", Some(Technique::EditDistance(1))),
+            ("mircosoft.com", Some(Technique::EditDistance(2))),
+            ("examples.org", Some(Technique::EditDistance(1))),
+            ("example-login.org", Some(Technique::HyphenatedPart)),
+            ("example.login.test.net", Some(Technique::SubdomainLabel)),
+            // Brands.
+            ("paypa1.com", Some(Technique::Confusable)),
+            ("paypal.co", Some(Technique::OtherSuffix)),
+            ("paypall.com", Some(Technique::EditDistance(1))),
+            ("micros0ft.net", Some(Technique::Confusable)),
+            ("rnicrosoft.com", Some(Technique::Confusable)),
+            ("docusign-secure.net", Some(Technique::HyphenatedPart)),
+            ("xn--pypal-4ve.com", Some(Technique::Confusable)),
+            // Not lookalikes.
+            ("example.com", None),
+            ("mail.example.com", None),
+            ("paypal.com", None),
+            ("mail.paypal.com", None),
+            ("paypal.de", None),
+            ("insideapple.apple.com", None),
+            ("example.org.uk", Some(Technique::OtherSuffix)),
+            ("ups.test.net", None),
+            ("upx.com", None),
+            ("sample.net", None),
+            ("bb.test.org", None),
+        ];
+        for (domain, expected) in cases {
+            assert_eq!(technique(domain), *expected, "{domain}");
+        }
+    }
+
+    #[test]
+    fn short_labels_need_confusables() {
+        // `ups` is too short for edit distance or another suffix, but a Cyrillic р is caught.
+        assert_eq!(technique("ups.net"), None);
+        assert_eq!(technique("upps.com"), None);
+        assert_eq!(technique("uрs.com"), Some(Technique::Confusable));
+    }
+
+    #[test]
+    fn single_script_idn_is_not_flagged() {
+        let findings = domain_findings("bücher.example", &protected());
+        assert!(findings.is_empty(), "{findings:?}");
+        let findings = domain_findings("xn--bcher-kva.example", &protected());
+        assert!(findings.is_empty(), "{findings:?}");
+        let findings = domain_findings("例え.テスト", &protected());
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+
+    #[test]
+    fn mixed_script_label_is_flagged() {
+        // Latin "p", Cyrillic "а".
+        let ids: Vec<String> = domain_findings("pаyment.example", &protected())
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert!(
+            ids.contains(&"sender.mixed-script-domain".to_string()),
+            "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn undecodable_punycode_is_kept_and_flagged() {
+        let decoded = decode_domain("xn--abc.example.com").unwrap();
+        assert_eq!(decoded.undecodable, vec!["xn--abc".to_string()]);
+        assert_eq!(decoded.unicode, "xn--abc.example.com");
+        let findings = domain_findings("xn--abc.example.net", &protected());
+        let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+        assert!(ids.contains(&"sender.invalid-punycode"), "{ids:?}");
+    }
+
+    #[test]
+    fn lookalike_finding_names_target_and_technique() {
+        let findings = domain_findings("paypa1.com", &protected());
+        let finding = findings
+            .iter()
+            .find(|f| f.id == "sender.lookalike-domain")
+            .unwrap();
+        assert!(
+            finding.detail.contains("paypal.com (PayPal)"),
+            "{}",
+            finding.detail
+        );
+        assert!(finding.detail.contains("confusable"), "{}", finding.detail);
+    }
+
+    #[test]
+    fn subdomain_trick_table() {
+        let cases = [
+            ("example.com.account-verify.example.net", true),
+            ("login.example.com.example.org", true),
+            ("mail.example.net", false),
+            ("com.example.net", false),
+            ("example.net", false),
+        ];
+        for (domain, flagged) in cases {
+            assert_eq!(subdomain_trick(domain).is_some(), flagged, "{domain}");
+        }
+    }
+
+    #[test]
+    fn hostile_domains_are_bounded() {
+        let long = format!("{}example.net", "a.".repeat(200));
+        assert!(decode_domain(&long).is_none());
+        assert!(subdomain_trick(&long).is_none());
+        let many = format!("{}test.net", "ab.".repeat(80));
+        assert!(many.len() <= MAX_DOMAIN_LEN);
+        assert!(domain_findings(&many, &protected()).is_empty());
+        assert!(decode_domain("").is_none());
+        assert!(decode_domain("[192.0.2.1]").is_none());
+    }
+}

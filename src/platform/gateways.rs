@@ -1,0 +1,109 @@
+//! Filtering gateways and sending-side stamps recognised by their headers: Proofpoint
+//! (`X-Proofpoint-*`), Mimecast (`X-MC-Unique`, `X-Mimecast-*`), Cisco Secure Email
+//! (`X-IronPort-*`, `IronPort-*`) and Google's sending side (`X-Gm-Message-State`,
+//! `X-Google-Smtp-Source`, `X-Received`). Their presence proves that the product handled
+//! the message, not on which side: Proofpoint and Mimecast stamp outbound mail too.
+
+use crate::headers::HeaderBlock;
+use serde::Serialize;
+
+/// Headers one gateway left on the message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GatewaySummary {
+    pub vendor: &'static str,
+    /// Profile id when a profile describes the product, such as `proofpoint`.
+    #[serde(skip)]
+    pub profile_id: &'static str,
+    /// Names of the headers found, in message order, each once.
+    pub headers: Vec<String>,
+    /// Selected values worth showing, as (header, value) pairs.
+    pub values: Vec<(String, String)>,
+}
+
+struct GatewayRule {
+    vendor: &'static str,
+    profile_id: &'static str,
+    prefixes: &'static [&'static str],
+    exact: &'static [&'static str],
+    /// Headers whose values go into the summary.
+    shown: &'static [&'static str],
+}
+
+const RULES: &[GatewayRule] = &[
+    GatewayRule {
+        vendor: "Proofpoint",
+        profile_id: "proofpoint",
+        prefixes: &["x-proofpoint-"],
+        exact: &[],
+        shown: &["X-Proofpoint-Spam-Details", "X-Proofpoint-Virus-Version"],
+    },
+    GatewayRule {
+        vendor: "Mimecast",
+        profile_id: "mimecast",
+        prefixes: &["x-mimecast-"],
+        exact: &["x-mc-unique"],
+        shown: &["X-Mimecast-Spam-Score", "X-MC-Unique"],
+    },
+    GatewayRule {
+        vendor: "Cisco Secure Email (IronPort)",
+        profile_id: "",
+        prefixes: &["x-ironport-", "ironport-"],
+        exact: &[],
+        shown: &[
+            "X-IronPort-RemoteIP",
+            "X-IronPort-Reputation",
+            "X-IronPort-AV",
+        ],
+    },
+    GatewayRule {
+        vendor: "Google (sending side)",
+        profile_id: "",
+        prefixes: &[],
+        exact: &["x-gm-message-state", "x-google-smtp-source", "x-received"],
+        shown: &["X-Received"],
+    },
+];
+
+/// Maximum characters of a value in a summary; longer values are cut.
+const MAX_VALUE_CHARS: usize = 160;
+
+/// Summarises every gateway whose headers appear in `block`.
+pub fn summarise(block: &HeaderBlock) -> Vec<GatewaySummary> {
+    RULES
+        .iter()
+        .filter_map(|rule| summarise_one(rule, block))
+        .collect()
+}
+
+fn summarise_one(rule: &GatewayRule, block: &HeaderBlock) -> Option<GatewaySummary> {
+    let mut headers: Vec<String> = Vec::new();
+    for field in &block.fields {
+        let name = field.name.to_ascii_lowercase();
+        let matches = rule.exact.contains(&name.as_str())
+            || rule.prefixes.iter().any(|p| name.starts_with(p));
+        if matches && !headers.iter().any(|h| h.eq_ignore_ascii_case(&field.name)) {
+            headers.push(field.name.clone());
+        }
+    }
+    if headers.is_empty() {
+        return None;
+    }
+    let values = rule
+        .shown
+        .iter()
+        .filter_map(|name| {
+            let value = block.value(name)?;
+            let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            Some((
+                name.to_string(),
+                crate::headers::truncate(&value, MAX_VALUE_CHARS),
+            ))
+        })
+        .collect();
+    Some(GatewaySummary {
+        vendor: rule.vendor,
+        profile_id: rule.profile_id,
+        headers,
+        values,
+    })
+}

@@ -1,0 +1,282 @@
+//! Receiving platforms: which platforms handled a message, which one delivered it, and
+//! which of the headers that platform always writes are missing.
+//!
+//! The profiles live in `profiles.toml` (one per platform, each header with its evidence)
+//! and the providers' published address ranges in [`ranges`]. Only the *final* receiving
+//! platform's always-written headers are checked. Exchange's header firewall removes or
+//! renames an upstream tenant's stamps (`-Untrusted`, `-Original`,
+//! `X-MS-Exchange-Organization-*`), so what earlier platforms wrote is never expected.
+
+pub mod gateways;
+pub mod profiles;
+pub mod ranges;
+
+use crate::analysis::chain::RelayChain;
+use crate::finding::{Finding, Severity};
+use crate::headers::HeaderBlock;
+use gateways::GatewaySummary;
+use profiles::{AlwaysHeader, HeaderClass, Profile, Role, profiles};
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// A platform recognised on the message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecognisedPlatform {
+    /// Profile id, such as `exchange-online` or `gmail`.
+    pub id: String,
+    pub name: String,
+    /// `final` for the platform that delivered the message, `upstream` for one that handled
+    /// it earlier, `gateway` for a filtering gateway.
+    pub position: &'static str,
+    /// Evidence of the platform: the hops and headers that show it.
+    pub recognised_by: Vec<String>,
+}
+
+/// Result of the platform pass for one message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PlatformSection {
+    /// Platforms in the order they handled the message, the final one last.
+    pub platforms: Vec<RecognisedPlatform>,
+    /// Always-written headers of the final platform that are absent (not reported when the
+    /// profile is recognise-only).
+    pub missing: Vec<String>,
+    pub gateways: Vec<GatewaySummary>,
+}
+
+impl PlatformSection {
+    /// Returns the platform that delivered the message, when one was recognised.
+    pub fn final_platform(&self) -> Option<&RecognisedPlatform> {
+        self.platforms.iter().find(|p| p.position == "final")
+    }
+}
+
+/// Recognises the platforms of `block` and lists the final platform's missing headers.
+pub fn read_platforms(block: &HeaderBlock, chain: &RelayChain) -> PlatformSection {
+    let mut section = PlatformSection::default();
+
+    // Step 1: every platform whose receiving host appears in the chain, oldest first.
+    for hop in &chain.hops {
+        let Some(by) = hop.received.by_host.as_deref() else {
+            continue;
+        };
+        let Some(profile) = profiles().iter().find(|p| p.receives_at(by)) else {
+            continue;
+        };
+        let profile = select_tenant_profile(profile, block);
+        let evidence = format!("Received hop {} by {by}", hop.index);
+        add_platform(&mut section, profile, evidence);
+    }
+
+    // Step 2: the final platform, from the newest hop that names its receiving host, or
+    // from the platform's stamps when no Received field names one.
+    let final_profile = final_by_hop(chain, block).or_else(|| final_by_stamps(block));
+    if let Some((profile, how)) = final_profile {
+        mark_final(&mut section, profile, how);
+        if profile.check {
+            section.missing = missing_always(profile, block);
+        }
+    }
+
+    // Step 3: gateways recognised by their stamps.
+    let gateways = gateways::summarise(block);
+    for gateway in &gateways {
+        if let Some(profile) = profiles::profile(gateway.profile_id)
+            && !section.platforms.iter().any(|p| p.id == profile.id)
+        {
+            add_platform(&mut section, profile, format!("{} headers", gateway.vendor));
+        }
+    }
+    section.gateways = gateways;
+    section
+}
+
+/// Picks the Exchange profile whose tenant id matches X-MS-Exchange-CrossTenant-Id, or the
+/// family default (the profile without a tenant id) when none matches.
+fn select_tenant_profile<'a>(profile: &'a Profile, block: &HeaderBlock) -> &'a Profile {
+    let family: Vec<&Profile> = profiles()
+        .iter()
+        .filter(|p| p.receiving_hosts == profile.receiving_hosts)
+        .collect();
+    let tenant = block
+        .value("X-MS-Exchange-CrossTenant-Id")
+        .map(|v| v.trim().to_ascii_lowercase());
+    let by_tenant = family.iter().find(|p| {
+        p.tenant_id
+            .as_deref()
+            .is_some_and(|id| Some(id.to_ascii_lowercase()) == tenant)
+    });
+    let default = family.iter().find(|p| p.tenant_id.is_none());
+    by_tenant.or(default).copied().unwrap_or(profile)
+}
+
+fn add_platform(section: &mut PlatformSection, profile: &Profile, evidence: String) {
+    let position = match profile.role {
+        Role::Gateway => "gateway",
+        Role::Mailbox => "upstream",
+    };
+    if let Some(existing) = section.platforms.iter_mut().find(|p| p.id == profile.id) {
+        if !existing.recognised_by.contains(&evidence) {
+            existing.recognised_by.push(evidence);
+        }
+        return;
+    }
+    section.platforms.push(RecognisedPlatform {
+        id: profile.id.clone(),
+        name: profile.name.clone(),
+        position,
+        recognised_by: vec![evidence],
+    });
+}
+
+fn mark_final(section: &mut PlatformSection, profile: &Profile, how: String) {
+    add_platform(section, profile, how);
+    if let Some(index) = section.platforms.iter().position(|p| p.id == profile.id) {
+        let mut platform = section.platforms.remove(index);
+        platform.position = "final";
+        section.platforms.push(platform);
+    }
+}
+
+/// Walks the hops newest first: hops whose by-host is an address literal (Gmail's internal
+/// `by 2002:...` hops) are skipped, and the first named by-host decides. A named host that
+/// matches no mailbox profile means the message was delivered elsewhere.
+fn final_by_hop<'a>(chain: &RelayChain, block: &HeaderBlock) -> Option<(&'a Profile, String)> {
+    for hop in chain.hops.iter().rev() {
+        let Some(by) = hop.received.by_host.as_deref() else {
+            continue;
+        };
+        if is_address_literal(by) {
+            continue;
+        }
+        let profile = profiles()
+            .iter()
+            .find(|p| p.role == Role::Mailbox && p.receives_at(by))?;
+        let profile = select_tenant_profile(profile, block);
+        return Some((profile, format!("newest named hop {} by {by}", hop.index)));
+    }
+    None
+}
+
+/// Recognises the final platform by its stamps when no Received field names it (for
+/// instance because a transport rule deleted them all). Gmail is tried first, so its
+/// delivery stamps win over the cross-tenant stamps of an Exchange tenant that sent the mail.
+fn final_by_stamps<'a>(block: &HeaderBlock) -> Option<(&'a Profile, String)> {
+    if block.contains("Received") {
+        // The newest named hop already decided, even if it named no known platform.
+        return None;
+    }
+    let mailbox_profiles = profiles().iter().filter(|p| p.role == Role::Mailbox);
+    let mut candidates: Vec<(&Profile, &Vec<String>)> = Vec::new();
+    for profile in mailbox_profiles {
+        if let Some(group) = profile
+            .stamps
+            .iter()
+            .find(|group| group.iter().all(|name| block.contains(name)))
+        {
+            candidates.push((profile, group));
+        }
+    }
+    // Exchange's cross-tenant stamps survive on mail that an Exchange tenant sent to Gmail,
+    // so Gmail's group (which needs two headers) is checked first.
+    candidates.sort_by_key(|(p, _)| if p.id == "gmail" { 0 } else { 1 });
+    let (profile, group) = candidates.first()?;
+    let profile = select_tenant_profile(profile, block);
+    Some((
+        profile,
+        format!("{} (no Received field names a host)", group.join(" and ")),
+    ))
+}
+
+fn is_address_literal(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = host.strip_prefix("IPv6:").unwrap_or(host);
+    host.parse::<IpAddr>().is_ok()
+}
+
+/// Lists the profile's always-written headers that `block` lacks.
+fn missing_always(profile: &Profile, block: &HeaderBlock) -> Vec<String> {
+    profile
+        .always
+        .iter()
+        .filter(|always| !always_present(always, block))
+        .map(describe_always)
+        .collect()
+}
+
+fn always_present(always: &AlwaysHeader, block: &HeaderBlock) -> bool {
+    always.headers.iter().any(|name| {
+        block.all(name).any(|h| {
+            always.contains.is_empty()
+                || always.contains.iter().any(|text| {
+                    h.value
+                        .to_ascii_lowercase()
+                        .contains(&text.to_ascii_lowercase())
+                })
+        })
+    })
+}
+
+/// Names an always-written header entry: its header names joined with "or".
+fn describe_always(always: &AlwaysHeader) -> String {
+    always.headers.join(" or ")
+}
+
+/// Builds `stripped.profile` for the final platform's missing always-written headers.
+///
+/// Severity is high when two or more authentication or routing headers are gone, medium
+/// otherwise. When `stripped.exchange-transport-rules` already reported the same deletions,
+/// the finding is kept at info so the two do not count twice.
+pub fn profile_finding(section: &PlatformSection, findings: &[Finding]) -> Option<Finding> {
+    let platform = section.final_platform()?;
+    let profile = profiles::profile(&platform.id)?;
+    if section.missing.is_empty() {
+        return None;
+    }
+    let missing_profile_entries: Vec<&AlwaysHeader> = profile
+        .always
+        .iter()
+        .filter(|a| section.missing.contains(&describe_always(a)))
+        .collect();
+    let auth_or_routing = missing_profile_entries
+        .iter()
+        .filter(|a| matches!(a.class, HeaderClass::Auth | HeaderClass::Routing))
+        .count();
+    let already_reported = findings
+        .iter()
+        .any(|f| f.id == "stripped.exchange-transport-rules");
+    let severity = if already_reported {
+        Severity::Info
+    } else if auth_or_routing >= 2 {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let overlap = if already_reported {
+        " stripped.exchange-transport-rules already reports these deletions, so this finding only names the platform."
+    } else {
+        ""
+    };
+    let mut finding = Finding::new(
+        "stripped.profile",
+        severity,
+        format!("Headers that {} always writes are missing", platform.name),
+        format!(
+            "{} delivered this message ({}), and it writes {} headers on every message it receives, but {} of them are absent: {}. A transport rule, a relay or an export removed them.{overlap}",
+            platform.name,
+            platform
+                .recognised_by
+                .last()
+                .map(String::as_str)
+                .unwrap_or("recognised"),
+            profile.always.len(),
+            section.missing.len(),
+            section.missing.join(", ")
+        ),
+    );
+    for entry in missing_profile_entries {
+        for name in &entry.headers {
+            finding = finding.with_header(name.clone());
+        }
+    }
+    Some(finding)
+}

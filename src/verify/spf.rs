@@ -1,0 +1,186 @@
+//! SPF re-verification (RFC 7208) for the origin IP that the trust boundary found. The
+//! identities are the envelope sender and the HELO name of the boundary hop, never those of
+//! the newest hop.
+
+use crate::analysis::Report;
+use crate::analysis::sender::address_domain;
+use crate::finding::{Finding, Severity};
+use crate::verify::Caches;
+use crate::verify::with_caches;
+use mail_auth::spf::verify::SpfParameters;
+use mail_auth::{MessageAuthenticator, SpfOutput, SpfResult};
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// One SPF identity checked now.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpfCheck {
+    /// `mailfrom` or `helo`.
+    pub identity: String,
+    pub domain: String,
+    pub ip: IpAddr,
+    pub result: String,
+}
+
+/// SPF checks of one message, with the output DMARC uses.
+pub struct SpfOutcome {
+    pub checks: Vec<SpfCheck>,
+    mail_from: Option<(String, SpfOutput)>,
+}
+
+impl SpfOutcome {
+    /// Returns the envelope domain and the SPF output that DMARC evaluates: MAIL FROM, or
+    /// HELO when the envelope sender is empty (RFC 7489 section 4.1).
+    pub fn mail_from_output(&self) -> Option<(&str, &SpfOutput)> {
+        self.mail_from
+            .as_ref()
+            .map(|(domain, output)| (domain.as_str(), output))
+    }
+}
+
+/// Checks SPF for the origin of `report`.
+pub async fn check(
+    authenticator: &MessageAuthenticator,
+    caches: &Caches<'_>,
+    report: &Report,
+) -> SpfOutcome {
+    let mut outcome = SpfOutcome {
+        checks: Vec::new(),
+        mail_from: None,
+    };
+    let Some(ip) = report.origin.as_ref().and_then(|o| o.ip) else {
+        return outcome;
+    };
+    let boundary = report.chain.boundary_hop();
+    let helo = boundary
+        .and_then(|hop| {
+            hop.received
+                .helo
+                .clone()
+                .or_else(|| hop.received.from_host.clone())
+        })
+        .filter(|name| name.parse::<IpAddr>().is_err() && !name.starts_with('['))
+        .unwrap_or_default();
+    let host = boundary
+        .and_then(|hop| hop.received.by_host.clone())
+        .unwrap_or_else(|| "localhost".into());
+
+    // NOTE: mail-auth 0.7 enforces the 10-lookup limit of RFC 7208 section 4.6.4 but not
+    // the limit of 2 void lookups; the per-message lookup budget still bounds the queries.
+    // Step 1: HELO identity (RFC 7208 section 2.3).
+    let mut helo_output = None;
+    if !helo.is_empty() {
+        let output = authenticator
+            .check_host(with_caches!(
+                SpfParameters::verify_ehlo(ip, &helo, &host),
+                caches
+            ))
+            .await;
+        outcome.checks.push(spf_check("helo", &helo, ip, &output));
+        helo_output = Some(output);
+    }
+
+    // Step 2: MAIL FROM identity (RFC 7208 section 2.4).
+    if let Some(sender) = envelope_sender(report) {
+        let output = authenticator
+            .check_host(with_caches!(
+                SpfParameters::verify_mail_from(ip, &helo, &host, &sender),
+                caches
+            ))
+            .await;
+        outcome
+            .checks
+            .push(spf_check("mailfrom", output.domain(), ip, &output));
+        outcome.mail_from = Some((output.domain().to_string(), output));
+    } else if let Some(output) = helo_output {
+        outcome.mail_from = Some((helo.clone(), output));
+    }
+    outcome
+}
+
+/// Returns the envelope sender: Return-Path, else smtp.mailfrom of the trusted spf result.
+fn envelope_sender(report: &Report) -> Option<String> {
+    let from_return_path = report
+        .message
+        .return_path
+        .as_deref()
+        .map(|path| {
+            path.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .trim()
+                .to_string()
+        })
+        .filter(|path| address_domain(path).is_some());
+    from_return_path.or_else(|| {
+        report
+            .auth
+            .trusted_results("spf")
+            .into_iter()
+            .find_map(|r| r.property("smtp.mailfrom").map(str::to_string))
+            .map(|value| {
+                if value.contains('@') {
+                    value
+                } else {
+                    format!("postmaster@{value}")
+                }
+            })
+    })
+}
+
+fn spf_check(identity: &str, domain: &str, ip: IpAddr, output: &SpfOutput) -> SpfCheck {
+    SpfCheck {
+        identity: identity.into(),
+        domain: domain.to_ascii_lowercase(),
+        ip,
+        result: result_name(output.result()).into(),
+    }
+}
+
+/// Returns the RFC 8601 name of an SPF result.
+pub fn result_name(result: SpfResult) -> &'static str {
+    match result {
+        SpfResult::Pass => "pass",
+        SpfResult::Fail => "fail",
+        SpfResult::SoftFail => "softfail",
+        SpfResult::Neutral => "neutral",
+        SpfResult::TempError => "temperror",
+        SpfResult::PermError => "permerror",
+        SpfResult::None => "none",
+    }
+}
+
+/// Returns findings where SPF now disagrees with the recorded trusted result.
+pub fn findings(checks: &[SpfCheck], report: &Report) -> Vec<Finding> {
+    let Some(now) = checks
+        .iter()
+        .find(|c| c.identity == "mailfrom")
+        .or(checks.first())
+    else {
+        return Vec::new();
+    };
+    let recorded = report.auth.trusted_results("spf");
+    let Some(recorded) = recorded.first() else {
+        return Vec::new();
+    };
+    if crate::verify::same_result(&recorded.result, &now.result) || now.result == "temperror" {
+        return Vec::new();
+    }
+    let severity = if recorded.result.eq_ignore_ascii_case("pass") && now.result == "fail" {
+        Severity::Medium
+    } else {
+        Severity::Low
+    };
+    vec![Finding::new(
+        "verify.spf-result-differs",
+        severity,
+        format!(
+            "SPF for {} is {} now, but spf={} was recorded",
+            now.domain, now.result, recorded.result
+        ),
+        format!(
+            "Verified now for {} ({}): spf={}. The record may have changed since delivery, or the recorded result was not made for this origin address.",
+            now.ip, now.identity, now.result
+        ),
+    )]
+}
