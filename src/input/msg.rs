@@ -84,6 +84,15 @@ pub enum AttachedContent {
 /// Reads an Outlook item and its embedded items. Returns the reason when the file is not a
 /// readable Outlook item.
 pub fn read_msg<F: Read + Seek>(inner: F, max_stream_bytes: u64) -> Result<MsgItem, String> {
+    // The cfb crate is a third-party parser of attacker-supplied bytes: a panic inside it
+    // becomes an error for this file instead of ending the run.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_msg_unguarded(inner, max_stream_bytes)
+    }))
+    .unwrap_or_else(|_| Err("corrupt Outlook .msg file: the CFB reader failed on it".to_string()))
+}
+
+fn read_msg_unguarded<F: Read + Seek>(inner: F, max_stream_bytes: u64) -> Result<MsgItem, String> {
     let cfb = cfb::CompoundFile::open(inner)
         .map_err(|e| format!("corrupt or truncated Outlook .msg file ({e})"))?;
     let mut file = MsgFile {
