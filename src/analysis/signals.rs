@@ -59,7 +59,7 @@ fn listed_connecting_ip(found: &IpMatch) -> Finding {
         Severity::High,
         "A Microsoft 365 tenant relayed mail from a listed address",
         format!(
-            "{} ({}) connected to a Microsoft 365 tenant, which sent the message on through Microsoft's outbound servers. Mail relayed this way passes SPF, DKIM and DMARC for the tenant's domain, so those passes do not vouch for the real sender. The address is on list {}.",
+            "{} connected to Microsoft 365 ({}) and is on list {}. A tenant that relays such mail onward sends it through Microsoft's outbound servers, where it passes SPF, DKIM and DMARC for the tenant's domain, so those passes do not vouch for the real sender.",
             found.ip, found.location, found.list
         ),
     )
@@ -120,7 +120,6 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
         ),
         ("sender.lookalike-domain", "lookalike-domain"),
         ("auth.forged-results", "forged-auth-results"),
-        ("exchange.listed-connecting-ip", "listed-connecting-ip"),
         ("sender.subdomain-trick", "lookalike-domain"),
         ("sender.mixed-script-domain", "lookalike-domain"),
         ("sender.display-name-brand", "display-name-brand"),
@@ -222,6 +221,17 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
                 "spf-softfail",
                 "spf=softfail recorded by the recipient's receiver.",
             );
+        }
+        // A listed address behind a passing verdict: the relay explains the pass. Without a
+        // pass the IP list signal already says everything.
+        let passed = dmarc.iter().any(|r| r == "pass") || spf.iter().any(|r| r == "pass");
+        if passed
+            && let Some(finding) = report
+                .findings
+                .iter()
+                .find(|f| f.id == "exchange.listed-connecting-ip")
+        {
+            builder.add(weights, "listed-connecting-ip", finding.detail.clone());
         }
         if verdicts("compauth").iter().any(|r| r == "fail") {
             builder.add(

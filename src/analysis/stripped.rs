@@ -76,10 +76,20 @@ fn campaign_pattern(block: &HeaderBlock, exchange: bool, findings: &mut Vec<Find
     if !exchange {
         return;
     }
-    let always_missing = EXCHANGE_ALWAYS
+    // A delivered message has these; a fragment of copied headers does not, and is not
+    // evidence of deletion.
+    let is_message = ["From", "Date", "Message-ID"]
         .iter()
+        .any(|n| block.contains(n));
+    if !is_message {
+        return;
+    }
+    let always_gone: Vec<&str> = EXCHANGE_ALWAYS
+        .iter()
+        .copied()
         .filter(|n| !block.contains(n))
-        .count();
+        .collect();
+    let always_missing = always_gone.len();
     let missing: Vec<&str> = CAMPAIGN_2022_DELETED
         .iter()
         .copied()
@@ -93,11 +103,11 @@ fn campaign_pattern(block: &HeaderBlock, exchange: bool, findings: &mut Vec<Find
         Severity::High,
         "Authentication and routing headers removed, as by the 2022 rogue transport rules",
         format!(
-            "Exchange Online processed this message, yet {} of the 12 headers that the 2022 campaign's transport rules deleted are absent, including {} of the {} that Exchange Online always writes ({}). Look for transport rules that remove headers and for an unknown inbound connector in the tenant.",
+            "Exchange Online processed this message, yet {} of the 12 headers that the 2022 campaign's transport rules deleted are absent, including {} of the {} that Exchange Online always writes on inbound mail: {}. Look for transport rules that remove headers and for an unknown inbound connector in the tenant.",
             missing.len(),
             always_missing,
             EXCHANGE_ALWAYS.len(),
-            EXCHANGE_ALWAYS.join(", ")
+            always_gone.join(", ")
         ),
     );
     for name in missing {

@@ -43,6 +43,7 @@ pub fn split_lines(bytes: &[u8], max_bytes: usize) -> Lines<'_> {
     let mut line_number = 1;
     let mut truncated = false;
     let mut empty_run = 0;
+    let mut seen_empty = false;
     while offset < bytes.len() {
         if offset >= max_bytes {
             truncated = true;
@@ -62,15 +63,21 @@ pub fn split_lines(bytes: &[u8], max_bytes: usize) -> Lines<'_> {
             length: text.len(),
         });
 
-        // Past an empty line only a few more lines are needed: enough to tell pasted
-        // headers and a double-spaced paste from a body.
+        // Past an empty line, lines are read on only while they look like header fields or
+        // their continuations (pasted headers, a double-spaced paste), and never past a run
+        // of several empty lines.
         if text.is_empty() {
+            seen_empty = true;
             empty_run += 1;
-        } else if empty_run > 0 && !looks_like_field(text) {
-            break;
-        }
-        if empty_run > 0 && lines.len() > 1 && text.is_empty() && empty_run > 3 {
-            break;
+            if empty_run > 3 {
+                break;
+            }
+        } else {
+            empty_run = 0;
+            let continues = matches!(text.first(), Some(b' ') | Some(b'\t'));
+            if seen_empty && !looks_like_field(text) && !continues {
+                break;
+            }
         }
         offset = end;
         line_number += 1;

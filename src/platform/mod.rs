@@ -216,9 +216,19 @@ fn always_present(always: &AlwaysHeader, block: &HeaderBlock) -> bool {
     })
 }
 
-/// Names an always-written header entry: its header names joined with "or".
+/// Names an always-written header entry: its header names joined with "or", and the text
+/// the value must contain when the entry requires one (a Received field is present, but
+/// not the one from the platform's edge).
 fn describe_always(always: &AlwaysHeader) -> String {
-    always.headers.join(" or ")
+    let names = always.headers.join(" or ");
+    if always.contains.is_empty() {
+        names
+    } else {
+        format!(
+            "{names} containing \"{}\"",
+            always.contains.join("\" or \"")
+        )
+    }
 }
 
 /// Builds `stripped.profile` for the final platform's missing always-written headers.

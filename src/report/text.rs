@@ -54,8 +54,29 @@ pub fn render(report: &Report, style: Style) -> String {
     out
 }
 
+/// Number of findings with the same id shown in full in the text report.
+const MAX_FINDINGS_PER_ID: usize = 5;
+
+/// Maximum characters of one header-derived value in the text report; JSON keeps all.
+const MAX_VALUE_CHARS: usize = 300;
+
+/// Escapes a value for the terminal and shortens it to [`MAX_VALUE_CHARS`], saying how
+/// much was left out.
+fn clip(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= MAX_VALUE_CHARS {
+        return esc(text);
+    }
+    let kept: String = text.chars().take(MAX_VALUE_CHARS).collect();
+    format!(
+        "{}… ({} more characters; see the JSON report)",
+        esc(&kept),
+        count - MAX_VALUE_CHARS
+    )
+}
+
 fn opt(value: Option<&str>) -> String {
-    value.map_or_else(|| "-".to_string(), esc)
+    value.map_or_else(|| "-".to_string(), clip)
 }
 
 fn summary(out: &mut String, report: &Report, style: Style) {
@@ -78,8 +99,8 @@ fn summary(out: &mut String, report: &Report, style: Style) {
     let message = &report.message;
     let from = match message.from_mailbox() {
         Some(m) => match &m.display {
-            Some(name) => format!("\"{}\" <{}>", esc(name), esc(&m.address)),
-            None => format!("<{}>", esc(&m.address)),
+            Some(name) => format!("\"{}\" <{}>", clip(name), clip(&m.address)),
+            None => format!("<{}>", clip(&m.address)),
         },
         None => opt(message.from_text.as_deref()),
     };
@@ -94,16 +115,16 @@ fn summary(out: &mut String, report: &Report, style: Style) {
     );
     let _ = writeln!(out, "  Subject:     {}", opt(message.subject.as_deref()));
     let date = message.date.as_ref().map(|d| match &d.timestamp {
-        Some(t) => format!("{} ({})", esc(&d.raw), format_timestamp(t)),
-        None => format!("{} (unparsed)", esc(&d.raw)),
+        Some(t) => format!("{} ({})", clip(&d.raw), format_timestamp(t)),
+        None => format!("{} (unparsed)", clip(&d.raw)),
     });
     let _ = writeln!(out, "  Date:        {}", date.unwrap_or_else(|| "-".into()));
     let _ = writeln!(out, "  Message-ID:  {}", opt(message.message_id.as_deref()));
     if let Some(msg) = &report.msg {
         let _ = writeln!(
             out,
-            "  Outlook item: transport headers {:?}; MAPI sender {}; subject {}; submitted {}; delivered {}",
-            msg.transport_headers,
+            "  Outlook item: transport headers {}; MAPI sender {}; subject {}; submitted {}; delivered {}",
+            format!("{:?}", msg.transport_headers).to_lowercase(),
             opt(msg.sender.as_deref()),
             opt(msg.subject.as_deref()),
             msg.client_submit_time
@@ -137,9 +158,10 @@ fn chain(out: &mut String, report: &Report, style: Style) {
     let hops = &report.chain.hops;
     let _ = writeln!(
         out,
-        "\n{} ({} hops, oldest first)",
+        "\n{} ({} {}, oldest first)",
         style.bold("Relay chain"),
-        hops.len()
+        hops.len(),
+        if hops.len() == 1 { "hop" } else { "hops" }
     );
     if hops.is_empty() {
         let _ = writeln!(out, "  no Received fields");
@@ -152,7 +174,15 @@ fn chain(out: &mut String, report: &Report, style: Style) {
             .as_ref()
             .map_or("(no date)".to_string(), format_timestamp);
         let delay = hop.delay_seconds.map_or("".into(), |d| format!("{d:+}s"));
-        let from_ip = r.from_ip.map(|ip| format!(" [{ip}]")).unwrap_or_default();
+        let host_is_ip = r.from_ip.is_some_and(|ip| {
+            r.from_host.as_deref().is_some_and(|h| {
+                h.trim_matches(['[', ']']).trim_start_matches("IPv6:") == ip.to_string()
+            })
+        });
+        let from_ip = match r.from_ip {
+            Some(ip) if !host_is_ip => format!(" [{ip}]"),
+            _ => String::new(),
+        };
         let rdns = r
             .from_rdns
             .as_deref()
@@ -205,7 +235,18 @@ fn auth(out: &mut String, report: &Report, style: Style) {
                     .iter()
                     .map(|p| format!("{}={}", p.key(), esc(&p.value)))
                     .collect();
-                format!("{}={} {}", esc(&r.method), esc(&r.result), props.join(" "))
+                let reason = r
+                    .reason
+                    .as_deref()
+                    .map(|reason| format!(" reason={}", clip(reason)))
+                    .unwrap_or_default();
+                let text = format!(
+                    "{}={}{reason} {}",
+                    esc(&r.method),
+                    esc(&r.result),
+                    props.join(" ")
+                );
+                text.trim_end().to_string()
             })
             .collect();
         let _ = writeln!(
@@ -283,6 +324,14 @@ fn exchange(out: &mut String, report: &Report, style: Style) {
             );
         }
     }
+    if let Some(antispam) = &exchange.microsoft_antispam
+        && let Some(bcl) = antispam.bcl
+    {
+        let meaning = crate::parse::exchange::describe_bcl(bcl)
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  X-Microsoft-Antispam: BCL {bcl}{}", esc(&meaning));
+    }
     if let Some((value, meaning)) = &exchange.organization_scl {
         let _ = writeln!(
             out,
@@ -353,7 +402,15 @@ fn findings(out: &mut String, report: &Report, style: Style) {
         style.bold("Findings"),
         report.findings.len()
     );
+    // The first few findings of each id are shown in full; the rest are counted, so a
+    // message with thousands of hops stays readable. JSON lists every finding.
+    let mut shown: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for finding in &report.findings {
+        let seen = shown.entry(finding.id.as_str()).or_default();
+        *seen += 1;
+        if *seen > MAX_FINDINGS_PER_ID {
+            continue;
+        }
         let _ = writeln!(
             out,
             "  {} {}  {}",
@@ -379,6 +436,19 @@ fn findings(out: &mut String, report: &Report, style: Style) {
                 esc(&value)
             );
         }
+    }
+    let mut hidden: Vec<(&str, usize)> = shown
+        .into_iter()
+        .filter(|(_, count)| *count > MAX_FINDINGS_PER_ID)
+        .map(|(id, count)| (id, count - MAX_FINDINGS_PER_ID))
+        .collect();
+    hidden.sort();
+    for (id, count) in hidden {
+        let _ = writeln!(
+            out,
+            "  … and {count} more {} findings (see the JSON report)",
+            esc(id)
+        );
     }
 }
 

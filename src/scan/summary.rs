@@ -29,7 +29,9 @@ impl Digest {
         let mut stripped: Vec<String> = report
             .findings
             .iter()
-            .filter(|f| f.id.starts_with("stripped."))
+            .filter(|f| {
+                f.id.starts_with("stripped.") && f.severity > crate::finding::Severity::Info
+            })
             .flat_map(|f| f.headers.iter().cloned())
             .collect();
         stripped.sort_by_key(|h| h.to_ascii_lowercase());
