@@ -132,6 +132,15 @@ impl AnalysisConfig {
         }
     }
 
+    /// Adds an IP list. A list whose name (the file stem) is already taken is named by its
+    /// file path instead, so that matches always say which file they came from.
+    pub fn add_ip_list(&mut self, mut list: IpList) {
+        if self.ip_lists.iter().any(|known| known.name == list.name) {
+            list.name = list.source.clone();
+        }
+        self.ip_lists.push(list);
+    }
+
     /// Adds a connector address from `IP`, `CIDR`, or `IP=NAME`.
     pub fn add_connector(&mut self, text: &str, location: &str) -> Result<(), ConfigError> {
         let (address, name) = match text.split_once('=') {
@@ -183,7 +192,7 @@ impl AnalysisConfig {
             .extend(lower(&file.trusted_arc_sealers));
         let base = path.parent().unwrap_or(Path::new("."));
         for list in &file.ip_lists {
-            self.ip_lists.push(IpList::from_file(&base.join(list))?);
+            self.add_ip_list(IpList::from_file(&base.join(list))?);
         }
         for (key, value) in &file.weights {
             self.weights

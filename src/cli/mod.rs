@@ -213,7 +213,7 @@ impl AnalysisArgs {
             config.add_connector(connector, " in --connector-ip")?;
         }
         for path in &self.ip_lists {
-            config.ip_lists.push(IpList::from_file(path)?);
+            config.add_ip_list(IpList::from_file(path)?);
         }
         config.trusted_authserv_ids.extend(
             self.trusted_authserv_ids

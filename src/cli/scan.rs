@@ -97,6 +97,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     if args.format == ScanFormat::Csv {
         writeln!(out, "{CSV_HEADER}")?;
+    } else if args.format == ScanFormat::Table {
+        writeln!(
+            out,
+            "{:<7} {:>5}  {:<28} {:<39} ip-list-matches  findings  location",
+            "verdict", "score", "from-domain", "origin-ip"
+        )?;
     }
 
     // Step 1: analyse, writing lines as they come (or keeping them for sorting).
@@ -305,7 +311,7 @@ fn table_row(report: &Report, digest: &Digest) -> String {
         digest.ip_matches.join(",")
     };
     escape_terminal(&format!(
-        "{:<6} {:>3}  {:<28} {:<39} {}  {}  {}",
+        "{:<7} {:>5}  {:<28} {:<39} {}  {}  {}",
         digest.verdict.as_str(),
         digest.score,
         from,

@@ -467,7 +467,7 @@ fn category_meaning(value: &str) -> &'static str {
         "SPM" => "spam",
         "SPOOF" => "spoofing",
         "UIMP" => "user impersonation",
-        "NONE" => "no threat category (value not in Microsoft's table)",
+        "NONE" => "no threat category; NONE is not in Microsoft's table but is common",
         _ => UNDOCUMENTED_VALUE,
     }
 }

@@ -220,10 +220,13 @@ fn auth(out: &mut String, report: &Report, style: Style) {
         let _ = writeln!(out, "  no authentication headers");
     }
     for field in &auth.results {
+        // ARC-Authentication-Results record what a sealer saw; they are evidence for the
+        // ARC chain, never the recipient's own verdict.
+        let arc_instance = field.parsed.instance.map(|i| format!("ARC i={i}"));
         let trust = if field.trusted {
-            "trusted"
+            "trusted".to_string()
         } else {
-            "untrusted"
+            arc_instance.unwrap_or_else(|| "untrusted".to_string())
         };
         let results: Vec<String> = field
             .parsed
