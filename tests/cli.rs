@@ -232,3 +232,76 @@ fn hostile_header_text_is_escaped_in_text_output() {
     let subject = reports[0]["message"]["subject"].as_str().unwrap();
     assert!(subject.contains('\u{202e}'), "JSON keeps the exact value");
 }
+
+#[test]
+fn text_report_groups_and_clips() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for n in 0..40 {
+        text.push_str(&format!(
+            "Received: from h{n}.example.net ([192.0.2.{n}]) by mx{n}.example.org; Mon, 3 Mar 2025 10:00:00 +0000\n"
+        ));
+    }
+    text.push_str(&format!(
+        "Subject: {}\nFrom: a@example.com\n\nbody\n",
+        "x".repeat(5000)
+    ));
+    let path = write(dir.path(), "many.eml", &text);
+    let output = stdout(&mailtrace(&["inspect", &path], None));
+    let continuity = output.matches("chain.broken-continuity").count();
+    assert!(
+        continuity <= 6,
+        "{continuity} continuity findings printed in full"
+    );
+    assert!(
+        output.contains("more chain.broken-continuity findings"),
+        "{output}"
+    );
+    assert!(
+        output.contains("4700 more characters"),
+        "the 5000-character subject is clipped"
+    );
+
+    let json = mailtrace(&["inspect", "--format", "json", &path], None);
+    let reports: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let subject = reports[0]["message"]["subject"].as_str().unwrap();
+    assert_eq!(subject.len(), 5000, "JSON keeps the whole value");
+}
+
+#[test]
+fn header_fragment_is_not_the_2022_pattern() {
+    let fragment = "X-MS-Exchange-Organization-SCL: -1\nX-MS-Exchange-Organization-AuthAs: Anonymous\nX-Forefront-Antispam-Report: CIP:192.0.2.128;SFV:NSPM;\n";
+    let output = mailtrace(
+        &["inspect", "--format", "json", "-"],
+        Some(fragment.as_bytes()),
+    );
+    let reports: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = reports[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(
+        !ids.contains(&"stripped.exchange-transport-rules"),
+        "{ids:?}"
+    );
+
+    let message =
+        format!("{fragment}From: a@example.com\nDate: Mon, 3 Mar 2025 10:00:00 +0000\n\nbody\n");
+    let output = mailtrace(
+        &["inspect", "--format", "json", "-"],
+        Some(message.as_bytes()),
+    );
+    let reports: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = reports[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"stripped.exchange-transport-rules"),
+        "{ids:?}"
+    );
+}
