@@ -133,7 +133,7 @@ impl AnalysisConfig {
     }
 
     /// Adds an IP list. A list whose name (the file stem) is already taken is named by its
-    /// file path instead, so that matches always say which file they came from.
+    /// file path instead, so that every match names the file it came from.
     pub fn add_ip_list(&mut self, mut list: IpList) {
         if self.ip_lists.iter().any(|known| known.name == list.name) {
             list.name = list.source.clone();

@@ -67,7 +67,7 @@ fn finding_id(label: &str) -> Option<&'static str> {
         .map(|(_, id)| *id)
 }
 
-/// One hop field as JSON, under the acceptance key name.
+/// Returns one hop field as JSON, under the acceptance key name.
 fn hop_value(r: &Received, key: &str) -> Value {
     let json = serde_json::to_value(r).expect("Received serialises");
     match key {
@@ -287,7 +287,7 @@ fn unmapped(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// A host given by mail-parser as `{"Name": x}` or `{"IpAddr": x}`; an address matches
+/// Compares a host given by mail-parser as `{"Name": x}` or `{"IpAddr": x}`; an address matches
 /// our value with or without its literal brackets.
 fn host_matches(got: Option<&str>, want: &Value) -> bool {
     if let Some(name) = want["Name"].as_str() {
@@ -320,7 +320,7 @@ fn tls_number(text: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
-/// The instant of a mail-parser date object, `None` when its fields are out of range.
+/// Returns the instant of a mail-parser date object, `None` when its fields are out of range.
 fn mailparser_instant(date: &Value) -> Option<DateTime<Utc>> {
     let get = |k: &str| date[k].as_i64().unwrap_or(-1);
     let sign = if date["tz_before_gmt"].as_bool() == Some(true) {
@@ -591,7 +591,7 @@ fn mailparser_date_vectors() {
     );
 }
 
-/// The value of a header string with or without its `Received:` name.
+/// Returns the value of a header string with or without its `Received:` name.
 fn received_value(input: &str) -> &str {
     let trimmed = input.trim_start();
     match trimmed.get(..9) {
@@ -733,7 +733,7 @@ fn mha_received_vectors() {
     run_vectors("MHA mha-received.json", results, MHA_ACCEPTED, 32);
 }
 
-/// One SpamScope field of our parse, in SpamScope's names.
+/// Returns one SpamScope field of our parse, in SpamScope's names.
 fn spamscope_field(r: &Received, key: &str) -> Option<String> {
     match key {
         "from" => r.from_host.clone(),

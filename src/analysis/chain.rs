@@ -23,7 +23,7 @@ pub struct Hop {
     pub internal: bool,
     /// Rebuilt from a Received field that an injected line split in two.
     pub reconstructed: bool,
-    /// Provider whose published mail range holds the sending address (`microsoft`,
+    /// Provider whose published mail range contains the sending address (`microsoft`,
     /// `google`): provider infrastructure, which is not necessarily the recipient's own.
     pub provider: Option<&'static str>,
     /// Line of the Received field in the message.
@@ -37,7 +37,7 @@ pub struct Origin {
     pub ip: Option<IpAddr>,
     /// Index of the hop it comes from, when it comes from a Received field.
     pub hop: Option<usize>,
-    /// Where the address was read: `received` or the header name.
+    /// Place the address was read from: `received` or the header name.
     pub source: String,
 }
 
@@ -184,7 +184,7 @@ fn parse_hop(
     }
 }
 
-/// Rebuilds a split Received field from its first part and the field that holds the rest.
+/// Rebuilds a split Received field from its first part and the field that contains the rest.
 fn reconstruct(first: &str, next: &Header) -> Option<String> {
     if next.is("Received") {
         return None;

@@ -18,7 +18,7 @@ use crate::finding::{Finding, Severity};
 use std::sync::OnceLock;
 use unicode_security::MixedScript;
 
-/// Longest domain name compared (RFC 1035 section 2.3.4 allows 253 characters in text form).
+/// Maximum length of a domain name that is compared (RFC 1035 section 2.3.4 allows 253 characters in text form).
 pub const MAX_DOMAIN_LEN: usize = 253;
 
 /// Shortest registrable label compared by edit distance, other suffix or hyphenated part:
@@ -102,7 +102,7 @@ pub fn is_same_or_subdomain(host: &str, domain: &str) -> bool {
 pub struct Protected {
     /// Registrable domain, lower case ASCII.
     pub domain: String,
-    /// Who owns it: a brand name, or `organisation`.
+    /// Owner: a brand name, or `organisation`.
     pub owner: String,
     /// Every domain of the same owner: a From domain below any of them is the owner itself.
     pub owner_domains: Vec<String>,
@@ -168,7 +168,7 @@ pub fn protected_domains(org_domains: &[String], brand_domains: &[String]) -> Ve
     protected
 }
 
-/// How a lookalike imitates a protected domain.
+/// Technique by which a lookalike imitates a protected domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Technique {
     /// The label has the same UTS #39 confusable skeleton (`paypa1`, `pаypal` with a

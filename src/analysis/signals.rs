@@ -52,7 +52,7 @@ pub fn ip_match_findings(matches: &[IpMatch]) -> Vec<Finding> {
 }
 
 /// Builds the finding for a listed address that connected to a Microsoft 365 tenant which
-/// then relayed the message: the tenant's SPF, DKIM and DMARC passes say nothing about it.
+/// then relayed the message: the tenant's SPF, DKIM and DMARC passes do not vouch for it.
 fn listed_connecting_ip(found: &IpMatch) -> Finding {
     Finding::new(
         "exchange.listed-connecting-ip",
@@ -223,7 +223,7 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
             );
         }
         // A listed address behind a passing verdict: the relay explains the pass. Without a
-        // pass the IP list signal already says everything.
+        // pass, the IP list signal already covers it.
         let passed = dmarc.iter().any(|r| r == "pass") || spf.iter().any(|r| r == "pass");
         if passed
             && let Some(finding) = report

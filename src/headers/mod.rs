@@ -88,7 +88,7 @@ pub struct HeaderBlock {
     pub skipped_leading_lines: usize,
 }
 
-/// Error for input that holds no header field at all.
+/// Error for input that contains no header field at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no header field found in the first {lines} lines: this is not an email message")]
 pub struct NotAMessage {
@@ -131,7 +131,7 @@ fn field_name(line: &[u8]) -> Option<&[u8]> {
     valid.then_some(name)
 }
 
-/// Returns the bytes before the colon when the line looks like a field whose name holds
+/// Returns the bytes before the colon when the line looks like a field whose name contains
 /// 8-bit bytes (an invalid field name, recorded as a defect).
 fn eight_bit_field_name(line: &[u8]) -> Option<&[u8]> {
     let colon = line.iter().position(|&b| b == b':')?;

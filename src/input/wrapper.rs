@@ -69,8 +69,8 @@ fn expand_into(
         return;
     }
 
-    // An attachment that holds no message is an error record only when another original
-    // was read; when none was, the wrapper itself is analysed and the finding names why.
+    // An attachment that contains no message is an error record only when another original
+    // was read. When none was, the wrapper itself is analysed and the finding names why.
     let mut read_any = false;
     let mut errors = Vec::new();
     for original in originals {

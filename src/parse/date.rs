@@ -177,7 +177,7 @@ pub(crate) fn comment_end(bytes: &[u8], open: usize) -> (usize, bool) {
     (bytes.len(), false)
 }
 
-/// How the zone was written.
+/// Form in which the zone was written.
 #[derive(Debug, Clone, PartialEq)]
 enum Zone {
     /// A numeric offset in seconds; `-0000` is `UnknownLocal`.
@@ -213,7 +213,7 @@ struct Read {
     range: Range<usize>,
 }
 
-/// Why no date was recognised.
+/// Reason no date was recognised.
 enum Failure {
     /// An alphabetic word stood where the month (or weekday) belongs.
     UnknownName,
@@ -513,12 +513,12 @@ fn number(text: &str, max: usize) -> Option<u32> {
     text.parse().ok()
 }
 
-/// A day or numeric month: one or two digits.
+/// Parses a day or numeric month: one or two digits.
 fn small_number(text: &str) -> Option<u32> {
     number(text, 2)
 }
 
-/// A year of 2 to 4 digits with its digit count.
+/// Parses a year of 2 to 4 digits and returns it with its digit count.
 fn year_number(text: &str) -> Option<(i64, usize)> {
     if !(2..=4).contains(&text.len()) {
         return None;
@@ -929,7 +929,7 @@ fn offset_text(seconds: i32) -> String {
     format!("{sign}{:02}{:02}", minutes / 60, minutes % 60)
 }
 
-/// The instant of `parts` at `offset` seconds east of UTC, when every field is valid.
+/// Returns the instant of `parts` at `offset` seconds east of UTC, when every field is valid.
 fn instant(parts: &DateParts, offset: i32) -> Option<DateTime<Utc>> {
     let date = NaiveDate::from_ymd_opt(parts.year, parts.month, parts.day)?;
     if parts.hour > 23 || parts.minute > 59 || parts.second > 60 {

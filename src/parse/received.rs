@@ -182,7 +182,7 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
     tokens
 }
 
-/// A literal or angle address: up to `close`, or up to a byte in `stops` when unclosed.
+/// Reads a literal or angle address: up to `close`, or up to a byte in `stops` when unclosed.
 fn delimited(
     bytes: &[u8],
     open: usize,
@@ -284,7 +284,7 @@ fn split_clauses<'t, 'a: 't>(stream: impl Iterator<Item = &'t Token<'a>>) -> Vec
     clauses
 }
 
-/// What the from-clause said, before it is turned into hop fields.
+/// The values of the from-clause, before it is turned into hop fields.
 #[derive(Default)]
 struct FromParts {
     name: Option<String>,
@@ -363,7 +363,7 @@ impl ClauseReader {
         self.read_rest(tokens);
     }
 
-    /// Checks a literal; returns its address when it holds one.
+    /// Checks a literal; returns its address when it contains one.
     fn note_literal(&mut self, token: &Token<'_>) -> Option<(IpAddr, Option<String>)> {
         let ip = parse_address(token.inner);
         if ip.is_none() && attempted_address(token.inner) {
@@ -566,7 +566,7 @@ impl ClauseReader {
         }
     }
 
-    /// A `from` after the first one: IBM and XMail write `from <sender>` for the envelope
+    /// Reads a `from` after the first one: IBM and XMail write `from <sender>` for the envelope
     /// sender; other values (`via smail from stdin`) are ignored.
     fn read_second_from(&mut self, tokens: &[Token<'_>]) {
         if let Some(first) = tokens.first().filter(|t| t.kind == Kind::Angle) {
@@ -621,7 +621,7 @@ impl ClauseReader {
         }
     }
 
-    /// A comment after the by-host: its address, or the name of the receiving software.
+    /// Reads a comment after the by-host: its address, or the name of the receiving software.
     fn read_by_comment(&mut self, token: &Token<'_>, first_comment: bool) {
         let sub = tokenize(token.inner);
         let mut found_ip = false;
@@ -779,7 +779,7 @@ fn is_helo_verb(word: &str) -> bool {
         .any(|v| word.eq_ignore_ascii_case(v))
 }
 
-/// A host name as written, without trailing punctuation that belongs to the sentence.
+/// Returns a host name as written, without trailing punctuation that belongs to the sentence.
 fn host_text(word: &str) -> &str {
     word.trim_end_matches([',', ';'])
 }
@@ -808,7 +808,7 @@ fn is_rdns_placeholder(word: &str) -> bool {
     .any(|p| word.eq_ignore_ascii_case(p))
 }
 
-/// A comment after the from-name that is not TCP-info: `(AUTH: x)`, `(TLS: x)`,
+/// Reads a comment after the from-name that is not TCP-info: `(AUTH: x)`, `(TLS: x)`,
 /// `(using TLSv1.3 …)`, `(authenticated bits=0)`, `(envelope-from <x>)`.
 fn is_annotation_comment(sub: &[Token<'_>]) -> bool {
     let Some(first) = sub.first().filter(|t| t.kind == Kind::Word) else {
@@ -829,7 +829,7 @@ fn is_annotation_comment(sub: &[Token<'_>]) -> bool {
         .any(|w| word.eq_ignore_ascii_case(w))
 }
 
-/// A comment that annotates rather than names software.
+/// Tells whether a comment annotates rather than names software.
 fn is_annotation(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     lower.contains("envelope-")
@@ -855,7 +855,7 @@ fn is_exchange_build(id: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Comments
 
-/// Reads what any comment may say: the envelope sender, the original recipient, TLS
+/// Reads the values any comment may carry: the envelope sender, the original recipient, TLS
 /// parameters, the authenticated user, the Exim version. Fills only empty fields.
 fn scan_comment(text: &str, r: &mut Received) {
     let lower = text.to_ascii_lowercase();
@@ -885,7 +885,7 @@ fn scan_comment(text: &str, r: &mut Received) {
     }
 }
 
-/// The first value after a marker: an angle address without its brackets, or a word up
+/// Returns the first value after a marker: an angle address without its brackets, or a word up
 /// to a comma.
 fn first_value(text: &str) -> &str {
     let text = text.trim_start_matches([' ', ':', '\t']);
@@ -943,7 +943,7 @@ fn scan_tls(text: &str, lower: &str, r: &mut Received) {
     }
 }
 
-/// The authenticated user: Postfix `Authenticated sender: x`, `authenticated user x`,
+/// Returns the authenticated user: Postfix `Authenticated sender: x`, `authenticated user x`,
 /// Courier/MDaemon `AUTH: MECH user`, CommuniGate `account x`.
 fn scan_auth(text: &str, lower: &str, r: &mut Received) {
     for marker in ["authenticated sender:", "authenticated user "] {
@@ -1006,7 +1006,7 @@ fn ipv4_with_port(text: &str) -> Option<IpAddr> {
     None
 }
 
-/// The address a TCP-info token holds, if any.
+/// Returns the address in a TCP-info token, if any.
 fn token_address(token: &Token<'_>) -> Option<(IpAddr, Option<String>)> {
     match token.kind {
         Kind::Literal => parse_address(token.inner),

@@ -28,8 +28,8 @@ pub struct ProviderRange {
 const MICROSOFT_SOURCE: &str = "Microsoft's SPF record spf.protection.outlook.com as published on 2023-05-24 (2a01:111:f403::/48 covers the /49 to /52 blocks it lists). Microsoft's \"Microsoft 365 URLs and IP address ranges\" page is the authoritative list. Refresh with `dig TXT spf.protection.outlook.com`";
 const MICROSOFT_TAKEN: &str = "2023-05-24";
 const GOOGLE_SOURCE: &str = "Google's SPF record _spf.google.com and the _netblocks, _netblocks2 and _netblocks3.google.com records it includes, which Google's \"Google IP address ranges for outbound mail servers\" (support.google.com/a/answer/60764) names as the list of its mail server addresses; written down from published copies of those records, not from a live query, so the date is when they were written into mailtrace, not when Google published them. Refresh with `dig TXT _netblocks.google.com` and the other two";
-// NOTE: the Google rows were not checked against a live lookup (no network where they were
-// written); treat them as approximate until refreshed with the dig commands in the source.
+// NOTE: the Google rows were not checked against a live lookup, because there was no network
+// where they were written. Treat them as approximate until refreshed with the dig commands.
 const GOOGLE_TAKEN: &str = "2026-12-04 (not checked against a live lookup)";
 
 /// (network, provider, label) rows; the source and date follow from the provider.

@@ -500,7 +500,7 @@ fn score(out: &mut String, report: &Report, style: Style) {
     }
 }
 
-/// The "Verified now" section: results checked with `--online`, next to the recorded ones.
+/// Renders the "Verified now" section: results checked with `--online`, next to the recorded ones.
 fn verified(out: &mut String, report: &Report, style: Style) {
     let Some(verified) = &report.verified else {
         return;
