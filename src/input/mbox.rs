@@ -15,6 +15,11 @@
 //!    (optionally after one empty line). Candidates from rules 2 and 3 inside that body
 //!    are body text when the length is confirmed, and separators after all when it is not.
 //!
+//! When the stream is a file, a Content-Length is checked as soon as the header block ends,
+//! by reading the few bytes at the declared end through a second read-only handle
+//! ([`EndProbe`]). A length that does not point at a separator or the end of the file is
+//! dropped at once, so a wrong length does not hold the following messages in memory.
+//!
 //! Message bytes exclude the separator line and the empty line before the next separator.
 //! They are kept raw: `>From ` stays escaped, and [`unescape_mboxrd`] gives the mboxrd view.
 
@@ -23,7 +28,8 @@ use super::{Format, InputError, InputMessage, InputResult, MboxEnvelope, Source}
 use crate::finding::{Finding, Severity};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use std::collections::VecDeque;
-use std::io::BufRead;
+use std::fs::File;
+use std::io::{BufRead, Read, Seek, SeekFrom};
 
 mod lines;
 use lines::{LineReader, RawLine};
@@ -41,6 +47,51 @@ pub struct MboxReader<R> {
     next_index: usize,
     previous_blank: bool,
     finished: bool,
+    probe: Option<EndProbe>,
+}
+
+/// Random access to the file behind an mbox stream, used to check a Content-Length before
+/// the bytes it covers are read. Stream offsets must be file offsets.
+pub struct EndProbe {
+    file: File,
+}
+
+impl EndProbe {
+    /// Creates a probe on a read-only handle of the mbox file.
+    pub fn new(file: File) -> Self {
+        EndProbe { file }
+    }
+
+    /// Tells whether a body ending at `end` is followed by a `From ` line (optionally after
+    /// one empty line) or by the end of the file. `end` must also start a line. `None` when
+    /// the file could not be read.
+    fn confirms(&mut self, end: u64) -> Option<bool> {
+        const WINDOW: u64 = b"\n\r\nFrom ".len() as u64;
+        let length = self.file.metadata().ok()?.len();
+        if end > length {
+            return Some(false);
+        }
+        let start = end.saturating_sub(1);
+        let mut window = Vec::with_capacity(WINDOW as usize);
+        self.file.seek(SeekFrom::Start(start)).ok()?;
+        (&mut self.file)
+            .take(WINDOW)
+            .read_to_end(&mut window)
+            .ok()?;
+        let after_end = if end == 0 {
+            &window[..]
+        } else {
+            match window.strip_prefix(b"\n") {
+                Some(rest) => rest,
+                None => return Some(false),
+            }
+        };
+        let after_blank = after_end
+            .strip_prefix(b"\r\n")
+            .or_else(|| after_end.strip_prefix(b"\n"));
+        let separator_or_end = |bytes: &[u8]| bytes.is_empty() || bytes.starts_with(b"From ");
+        Some(separator_or_end(after_end) || after_blank.is_some_and(separator_or_end))
+    }
 }
 
 /// A message being collected.
@@ -87,7 +138,15 @@ impl<R: BufRead> MboxReader<R> {
             next_index: 0,
             previous_blank: false,
             finished: false,
+            probe: None,
         }
+    }
+
+    /// Checks each Content-Length through `probe` when the header block ends, in place of
+    /// holding the declared body until the stream reaches its end.
+    pub fn with_end_probe(mut self, probe: EndProbe) -> Self {
+        self.probe = Some(probe);
+        self
     }
 
     fn step(&mut self) {
@@ -311,10 +370,12 @@ impl<R: BufRead> MboxReader<R> {
         }
         if blank && current.body_start.is_none() {
             current.body_start = Some(current.bytes.len());
-            current.declared_end = declared_end(current, line.offset + line.length, max);
+            current.declared_end = declared_end(current, line.offset + line.length, max)
+                .filter(|&end| self.probe.as_mut().and_then(|p| p.confirms(end)) != Some(false));
         }
         current.trailing_blank = if blank { line.bytes.len() } else { 0 };
         self.previous_blank = blank;
+        self.lines.recycle(line.bytes);
     }
 
     fn finish_current(&mut self) {

@@ -2,7 +2,7 @@
 //! into messages, lazily, one input at a time.
 
 use super::maildir::{is_maildir_message, maildir_flags};
-use super::mbox::MboxReader;
+use super::mbox::{EndProbe, MboxReader};
 use super::msg::{MAX_STREAM_BYTES, read_msg};
 use super::sniff::{Kind, SNIFF_BYTES, sniff};
 use super::walk::{WalkEntry, Walker};
@@ -105,7 +105,11 @@ fn read_file(path: &Path, options: &InputOptions) -> Messages {
             Ok(_) => single_expanded(read_outlook(&label, file, options), options),
             Err(error) => single(Err(open_error(path, &error))),
         },
-        Ok(Kind::Mbox) => read_mbox(label, Cursor::new(prefix).chain(file), options),
+        Ok(Kind::Mbox) => {
+            // A second handle lets the reader check Content-Length values ahead of the stream.
+            let probe = File::open(path).ok().map(EndProbe::new);
+            read_mbox(label, Cursor::new(prefix).chain(file), probe, options)
+        }
         Ok(Kind::Eml) => {
             let rest = Cursor::new(prefix).chain(file);
             single_expanded(read_rfc822(source, rest, options), options)
@@ -138,6 +142,7 @@ fn read_stdin(options: &InputOptions) -> Messages {
         Ok(Kind::Mbox) => read_mbox(
             STDIN_LABEL.to_string(),
             Cursor::new(prefix).chain(stdin),
+            None,
             options,
         ),
         Ok(Kind::Eml) => single_expanded(
@@ -174,7 +179,9 @@ pub fn read_in_memory(
             options,
         )
         .collect(),
-        Ok(Kind::Mbox) => read_mbox(path_label.to_string(), Cursor::new(bytes), options).collect(),
+        Ok(Kind::Mbox) => {
+            read_mbox(path_label.to_string(), Cursor::new(bytes), None, options).collect()
+        }
         Ok(Kind::Eml) => {
             let source = plain_source(path_label.to_string(), format, flags);
             expand(
@@ -215,10 +222,14 @@ fn read_rfc822<R: Read>(
 fn read_mbox<R: Read + Send + 'static>(
     label: String,
     reader: R,
+    probe: Option<EndProbe>,
     options: &InputOptions,
 ) -> Messages {
     let options = options.clone();
-    let reader = MboxReader::new(BufReader::new(reader), label, options.max_message_bytes);
+    let mut reader = MboxReader::new(BufReader::new(reader), label, options.max_message_bytes);
+    if let Some(probe) = probe {
+        reader = reader.with_end_probe(probe);
+    }
     Box::new(reader.flat_map(move |result| match result {
         Ok(message) => expand(
             Candidate {

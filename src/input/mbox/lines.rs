@@ -34,6 +34,8 @@ pub struct LineReader<R> {
     reader: R,
     cap: usize,
     offset: u64,
+    /// A line buffer handed back by [`LineReader::recycle`], reused for the next line.
+    spare: Vec<u8>,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -43,6 +45,7 @@ impl<R: BufRead> LineReader<R> {
             reader,
             cap,
             offset: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -51,11 +54,18 @@ impl<R: BufRead> LineReader<R> {
         self.offset
     }
 
+    /// Takes back the buffer of a line that is no longer needed, so the next line does not
+    /// allocate.
+    pub fn recycle(&mut self, mut bytes: Vec<u8>) {
+        bytes.clear();
+        self.spare = bytes;
+    }
+
     /// Reads the next line; `None` at the end of the stream.
     pub fn next_line(&mut self) -> std::io::Result<Option<RawLine>> {
         let mut line = RawLine {
             offset: self.offset,
-            bytes: Vec::new(),
+            bytes: std::mem::take(&mut self.spare),
             length: 0,
             cut: false,
         };
@@ -68,7 +78,7 @@ impl<R: BufRead> LineReader<R> {
             if buffer.is_empty() {
                 break;
             }
-            let newline = buffer.iter().position(|&b| b == b'\n');
+            let newline = memchr::memchr(b'\n', buffer);
             let take = newline.map_or(buffer.len(), |i| i + 1);
             let room = self.cap.saturating_sub(line.bytes.len());
             line.bytes.extend_from_slice(&buffer[..take.min(room)]);

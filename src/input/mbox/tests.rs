@@ -237,3 +237,116 @@ fn unescape_table() {
         );
     }
 }
+
+/// A reader that counts the bytes taken from it.
+struct Counting<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.count.set(self.count.get() + read as u64);
+        Ok(read)
+    }
+}
+
+/// Writes `input` to a temporary file and returns it with the bytes read from it before the
+/// reader yields its first message, with and without an end probe.
+fn bytes_read_before_first_message(input: &[u8], probe: bool) -> (Vec<InputMessage>, u64) {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new().expect("temporary file");
+    file.write_all(input).expect("write");
+    let count = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counting = Counting {
+        inner: std::fs::File::open(file.path()).expect("open"),
+        count: count.clone(),
+    };
+    let mut reader = MboxReader::new(
+        std::io::BufReader::with_capacity(64, counting),
+        "test.mbox".to_string(),
+        1 << 20,
+    );
+    if probe {
+        let handle = std::fs::File::open(file.path()).expect("open");
+        reader = reader.with_end_probe(EndProbe::new(handle));
+    }
+    let first = reader.next().expect("a message").expect("no read error");
+    let read_before_first = count.get();
+    let mut messages = vec![first];
+    messages.extend(reader.map(|result| result.expect("no read error")));
+    (messages, read_before_first)
+}
+
+#[test]
+fn end_probe_drops_wrong_length_early() {
+    let filler = "a line of body text that pads the second message\n".repeat(200);
+    let input = format!(
+        "From a@example.com Mon Mar  3 10:00:00 2025\nContent-Length: 5000\nSubject: a\n\nshort\n\nFrom b@example.net Mon Mar  3 11:00:00 2025\nSubject: b\n\n{filler}"
+    );
+    let (probed, read_with_probe) = bytes_read_before_first_message(input.as_bytes(), true);
+    let (held, read_without_probe) = bytes_read_before_first_message(input.as_bytes(), false);
+
+    assert!(read_with_probe < 1000, "read {read_with_probe} bytes");
+    assert!(read_without_probe > 5000, "read {read_without_probe} bytes");
+    assert_eq!(probed.len(), 2);
+    for (with, without) in probed.iter().zip(&held) {
+        assert_eq!(with.bytes, without.bytes);
+        assert_eq!(with.source.offset, without.source.offset);
+    }
+}
+
+#[test]
+fn end_probe_keeps_right_length() {
+    let body = "From a@example.com Mon Mar  3 10:00:00 2025\nSubject: quoted\n";
+    let input = format!(
+        "From a@example.com Mon Mar  3 10:00:00 2025\nContent-Length: {}\nSubject: a\n\n{body}\nFrom b@example.net Mon Mar  3 11:00:00 2025\nSubject: b\n\nx\n",
+        body.len()
+    );
+    let (messages, _) = bytes_read_before_first_message(input.as_bytes(), true);
+    assert_eq!(messages.len(), 2);
+    assert!(text(&messages[0]).ends_with(body));
+    assert_eq!(text(&messages[1]), "Subject: b\n\nx\n");
+}
+
+#[test]
+fn end_probe_accepts_end_of_file_only() {
+    use std::io::Write;
+    let input = b"From -\nSubject: a\n\nbody\n\nFrom -\nSubject: b\n\nlast\n\n";
+    let mut file = tempfile::NamedTempFile::new().expect("temporary file");
+    file.write_all(input).expect("write");
+    let mut probe = EndProbe::new(std::fs::File::open(file.path()).expect("open"));
+    let second = input.windows(6).rposition(|w| w == b"From -").unwrap() as u64;
+    let length = input.len() as u64;
+
+    assert_eq!(probe.confirms(second), Some(true));
+    assert_eq!(
+        probe.confirms(second - 1),
+        Some(true),
+        "after one empty line"
+    );
+    assert_eq!(probe.confirms(second - 3), Some(false), "inside a body");
+    assert_eq!(probe.confirms(length), Some(true), "end of file");
+    assert_eq!(
+        probe.confirms(length - 1),
+        Some(true),
+        "an empty line, then end of file"
+    );
+    assert_eq!(
+        probe.confirms(length - 3),
+        Some(false),
+        "inside the last line"
+    );
+    assert_eq!(probe.confirms(0), Some(true), "a separator at the start");
+    assert_eq!(
+        probe.confirms(second + 1),
+        Some(false),
+        "inside a separator line"
+    );
+    assert_eq!(
+        probe.confirms(length + 1),
+        Some(false),
+        "past the end of file"
+    );
+}
