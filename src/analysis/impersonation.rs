@@ -13,6 +13,7 @@ use crate::analysis::lookalike::{
 use crate::analysis::sender::MessageSummary;
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
+use std::sync::OnceLock;
 use unicode_normalization::char::is_combining_mark;
 
 /// Longest display name compared, in characters; the rest is ignored.
@@ -22,6 +23,8 @@ const MAX_DISPLAY_CHARS: usize = 256;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoldedName {
     pub words: Vec<String>,
+    /// The words joined without separators.
+    joined: String,
 }
 
 impl FoldedName {
@@ -41,17 +44,13 @@ impl FoldedName {
         if !word.is_empty() {
             words.push(word);
         }
-        FoldedName { words }
-    }
-
-    /// Returns the words joined without separators.
-    pub fn joined(&self) -> String {
-        self.words.concat()
+        let joined = words.concat();
+        FoldedName { words, joined }
     }
 
     /// Tells whether `name` is the whole of this name, ignoring separators.
     pub fn is_whole(&self, name: &FoldedName) -> bool {
-        !name.words.is_empty() && self.joined() == name.joined()
+        !name.words.is_empty() && self.joined == name.joined
     }
 
     /// Tells whether `name` is the whole name or a run of whole words in it.
@@ -75,18 +74,49 @@ pub struct BrandClaim<'a> {
     pub name: &'a str,
 }
 
+/// A brand with its names folded, so a scan folds each name once, not once per message.
+pub struct FoldedBrand<'a> {
+    pub brand: &'a Brand,
+    /// Each name as written, folded, and whether it must be the whole display name.
+    names: Vec<(&'a str, FoldedName, bool)>,
+}
+
+impl<'a> FoldedBrand<'a> {
+    /// Folds the names of `brand`.
+    pub fn new(brand: &'a Brand) -> Self {
+        let names = brand
+            .names
+            .iter()
+            .zip(&brand.whole_only)
+            .map(|(name, &whole_only)| (name.as_str(), FoldedName::new(name), whole_only))
+            .collect();
+        FoldedBrand { brand, names }
+    }
+}
+
+/// Returns the built-in brand list with folded names, built once.
+pub fn folded_builtin_brands() -> &'static [FoldedBrand<'static>] {
+    static BRANDS: OnceLock<Vec<FoldedBrand<'static>>> = OnceLock::new();
+    BRANDS.get_or_init(|| builtin_brands().iter().map(FoldedBrand::new).collect())
+}
+
 /// Finds the first brand whose name appears in `display`.
-pub fn claimed_brand<'a>(display: &FoldedName, brands: &'a [Brand]) -> Option<BrandClaim<'a>> {
-    for brand in brands {
-        for (name, whole_only) in brand.names.iter().zip(&brand.whole_only) {
-            let folded = FoldedName::new(name);
+pub fn claimed_brand<'a>(
+    display: &FoldedName,
+    brands: &'a [FoldedBrand<'a>],
+) -> Option<BrandClaim<'a>> {
+    for folded_brand in brands {
+        for (name, folded, whole_only) in &folded_brand.names {
             let matched = if *whole_only {
-                display.is_whole(&folded)
+                display.is_whole(folded)
             } else {
-                display.contains(&folded)
+                display.contains(folded)
             };
             if matched {
-                return Some(BrandClaim { brand, name });
+                return Some(BrandClaim {
+                    brand: folded_brand.brand,
+                    name,
+                });
             }
         }
     }
@@ -128,7 +158,7 @@ pub fn display_name_findings(
     let from_domain = from_domain.trim_end_matches('.').to_lowercase();
 
     // Step 1: a brand name from a domain the brand does not own.
-    if let Some(claim) = claimed_brand(&folded, builtin_brands())
+    if let Some(claim) = claimed_brand(&folded, folded_builtin_brands())
         && !claim.brand.owns(&from_domain)
     {
         findings.push(
