@@ -5,9 +5,12 @@
 use crate::analysis::score::Weights;
 use crate::headers::ParseOptions;
 use crate::iplist::{IpList, IpListEntry, builtin_lists, parse_net};
+use crate::platform::profiles::{AlwaysHeader, HeaderClass, Profile, SometimesHeader, profiles};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toml::Spanned;
 
 /// Everything the analysis needs to know about the analyst's organisation and run.
 #[derive(Debug, Clone)]
@@ -34,6 +37,8 @@ pub struct AnalysisConfig {
     /// ARC sealer domains (`d=` of ARC-Seal), lower case, whose seal marks a message as
     /// forwarded.
     pub trusted_arc_sealers: Vec<String>,
+    /// Receiving-platform profiles: the built-in ones with the config file's overrides.
+    pub profiles: Arc<Vec<Profile>>,
 }
 
 impl Default for AnalysisConfig {
@@ -54,6 +59,7 @@ impl Default for AnalysisConfig {
             brand_domains: Vec::new(),
             allow_forwarders: Vec::new(),
             trusted_arc_sealers: Vec::new(),
+            profiles: Arc::new(profiles().to_vec()),
         }
     }
 }
@@ -89,7 +95,7 @@ pub struct ConfigFile {
     #[serde(default)]
     pub ip_lists: Vec<PathBuf>,
     #[serde(default)]
-    pub weights: BTreeMap<String, u32>,
+    pub weights: BTreeMap<Spanned<String>, u32>,
     #[serde(default)]
     pub vip_names: Vec<String>,
     #[serde(default)]
@@ -98,14 +104,37 @@ pub struct ConfigFile {
     pub allow_forwarders: Vec<String>,
     #[serde(default)]
     pub trusted_arc_sealers: Vec<String>,
+    /// Changes to the built-in platform profiles, by profile id.
+    #[serde(default)]
+    pub profiles: BTreeMap<Spanned<String>, ProfileOverride>,
+    /// The file's text, kept to turn value positions into line numbers.
+    #[serde(skip)]
+    source: String,
 }
 
 /// One connector entry of the config file: an address or CIDR and an optional name.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorEntry {
-    pub ip: String,
+    pub ip: Spanned<String>,
     pub name: Option<String>,
+}
+
+/// Changes to one built-in platform profile, for an organisation whose platform is set up
+/// differently from the default (a transport rule that removes a header on purpose, or a
+/// stamp of its own on every inbound message).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileOverride {
+    /// Whether missing always-written headers are reported for this platform.
+    pub check: Option<bool>,
+    /// Always-written headers that this organisation's platform does not write on every
+    /// message; they are no longer reported as missing.
+    #[serde(default)]
+    pub sometimes: Vec<Spanned<String>>,
+    /// Extra headers this organisation's platform writes on every message it receives.
+    #[serde(default)]
+    pub always: Vec<Spanned<String>>,
 }
 
 impl ConfigFile {
@@ -116,10 +145,19 @@ impl ConfigFile {
             path: display.clone(),
             reason: e.to_string(),
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: display,
             reason: e.to_string().trim().replace('\n', " "),
-        })
+        })?;
+        file.source = text;
+        Ok(file)
+    }
+
+    /// Returns ` in PATH line N` for a value of this file that starts at byte `offset`.
+    fn location(&self, path: &Path, offset: usize) -> String {
+        let before = self.source.get(..offset).unwrap_or(&self.source);
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        format!(" in {} line {line}", path.display())
     }
 }
 
@@ -163,16 +201,16 @@ impl AnalysisConfig {
 
     /// Applies a parsed config file on top of the current settings.
     pub fn apply_file(&mut self, file: ConfigFile, path: &Path) -> Result<(), ConfigError> {
-        let location = format!(" in {}", path.display());
         for domain in &file.org_domains {
             self.add_org_domain(domain);
         }
         for connector in &file.connectors {
+            let ip = connector.ip.get_ref();
             let text = match &connector.name {
-                Some(name) => format!("{}={name}", connector.ip),
-                None => connector.ip.clone(),
+                Some(name) => format!("{ip}={name}"),
+                None => ip.clone(),
             };
-            self.add_connector(&text, &location)?;
+            self.add_connector(&text, &file.location(path, connector.ip.span().start))?;
         }
         self.trusted_authserv_ids.extend(
             file.trusted_authserv_ids
@@ -196,13 +234,20 @@ impl AnalysisConfig {
         }
         for (key, value) in &file.weights {
             self.weights
-                .set(key, *value)
+                .set(key.get_ref(), *value)
                 .map_err(|reason| ConfigError::Value {
-                    key: format!("weights.{key}"),
+                    key: format!("weights.{}", key.get_ref()),
                     value: value.to_string(),
-                    location: location.clone(),
+                    location: file.location(path, key.span().start),
                     reason,
                 })?;
+        }
+        if !file.profiles.is_empty() {
+            let mut profiles = self.profiles.as_ref().clone();
+            for (id, changes) in &file.profiles {
+                override_profile(&mut profiles, id, changes, &file, path)?;
+            }
+            self.profiles = Arc::new(profiles);
         }
         Ok(())
     }
@@ -214,4 +259,81 @@ impl AnalysisConfig {
             .iter()
             .any(|d| host == *d || host.ends_with(&format!(".{d}")))
     }
+}
+
+/// Applies the `[profiles.ID]` table `changes` to the profile `id` of `profiles`.
+fn override_profile(
+    profiles: &mut [Profile],
+    id: &Spanned<String>,
+    changes: &ProfileOverride,
+    file: &ConfigFile,
+    path: &Path,
+) -> Result<(), ConfigError> {
+    let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
+    let Some(profile) = profiles.iter_mut().find(|p| p.id == *id.get_ref()) else {
+        return Err(ConfigError::Value {
+            key: "profiles".into(),
+            value: id.get_ref().clone(),
+            location: file.location(path, id.span().start),
+            reason: format!(
+                "no such platform profile; the profiles are {}",
+                known.join(", ")
+            ),
+        });
+    };
+    let evidence = format!("declared in {}", path.display());
+    if let Some(check) = changes.check {
+        profile.check = check;
+    }
+    for name in &changes.sometimes {
+        let position = profile.always.iter().position(|always| {
+            always
+                .headers
+                .iter()
+                .any(|header| header.eq_ignore_ascii_case(name.get_ref()))
+        });
+        let Some(position) = position else {
+            let always: Vec<String> = profile
+                .always
+                .iter()
+                .map(|a| a.headers.join(" or "))
+                .collect();
+            return Err(ConfigError::Value {
+                key: format!("profiles.{}.sometimes", profile.id),
+                value: name.get_ref().clone(),
+                location: file.location(path, name.span().start),
+                reason: format!(
+                    "not an always-written header of this profile, which are: {}",
+                    always.join(", ")
+                ),
+            });
+        };
+        let removed = profile.always.remove(position);
+        for header in removed.headers {
+            profile.sometimes.push(SometimesHeader {
+                header,
+                evidence: evidence.clone(),
+            });
+        }
+    }
+    for name in &changes.always {
+        let header = name.get_ref().trim();
+        let valid = !header.is_empty() && header.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+        if !valid {
+            return Err(ConfigError::Value {
+                key: format!("profiles.{}.always", profile.id),
+                value: name.get_ref().clone(),
+                location: file.location(path, name.span().start),
+                reason: "expected a header field name: printable ASCII without spaces or ':'"
+                    .into(),
+            });
+        }
+        profile.always.push(AlwaysHeader {
+            headers: vec![header.to_string()],
+            contains: Vec::new(),
+            class: HeaderClass::Stamp,
+            evidence: evidence.clone(),
+        });
+    }
+    Ok(())
 }

@@ -305,3 +305,32 @@ fn header_fragment_is_not_the_2022_pattern() {
         "{ids:?}"
     );
 }
+
+#[test]
+fn profiles_show_config_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "mailtrace.toml",
+        "[profiles.gmail]\nalways = [\"X-Example-Inbound-Stamp\"]\ncheck = false\n",
+    );
+    let output = mailtrace(&["profiles", "--config", &config], None);
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.contains("gmail: Gmail"), "{text}");
+    assert!(
+        text.contains("always (stamp): X-Example-Inbound-Stamp"),
+        "{text}"
+    );
+    assert!(text.contains("recognised only"), "{text}");
+
+    let output = mailtrace(&["profiles", "--config", &config, "--json"], None);
+    let profiles: Value = serde_json::from_str(&stdout(&output)).expect("JSON output");
+    let gmail = profiles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "gmail")
+        .expect("gmail profile");
+    assert_eq!(gmail["check"], false);
+}

@@ -312,3 +312,92 @@ fn provider_hops_labelled() {
     let labelled: Vec<Option<&str>> = report.chain.hops.iter().map(|h| h.provider).collect();
     assert!(labelled.contains(&Some("google")), "{labelled:?}");
 }
+
+/// Loads `text` as a mailtrace.toml file on top of the default settings.
+fn config_from(text: &str) -> Result<AnalysisConfig, String> {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let path = folder.path().join("mailtrace.toml");
+    std::fs::write(&path, text).expect("write config");
+    let mut config = AnalysisConfig::default();
+    let file = mailtrace::config::ConfigFile::load(&path).map_err(|e| e.to_string())?;
+    config.apply_file(file, &path).map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+#[test]
+fn override_demotes_always_header() {
+    let input = &read_messages(&[sample("clean-exchange-online.eml")])[0];
+    let mut stripped = input.clone();
+    stripped.bytes = delete_headers(&input.bytes, &["X-Forefront-Antispam-Report"]);
+    let config =
+        config_from("[profiles.exchange-online]\nsometimes = [\"x-forefront-antispam-report\"]\n")
+            .expect("valid config");
+    let report = analyze(&stripped, &config).expect("copy parses");
+    assert_eq!(profile_severity(&report), None);
+    assert!(report.platforms.missing.is_empty());
+}
+
+#[test]
+fn override_adds_always_header() {
+    let input = &read_messages(&[sample("clean-exchange-online.eml")])[0];
+    let config =
+        config_from("[profiles.exchange-online]\nalways = [\"X-Example-Inbound-Stamp\"]\n")
+            .expect("valid config");
+    let report = analyze(input, &config).expect("sample parses");
+    assert_eq!(profile_severity(&report), Some(Severity::Medium));
+    assert_eq!(report.platforms.missing, ["X-Example-Inbound-Stamp"]);
+}
+
+#[test]
+fn override_turns_check_off() {
+    let input = &read_messages(&[sample("gmail-arc.eml")])[0];
+    let mut stripped = input.clone();
+    stripped.bytes = delete_headers(&input.bytes, &CAMPAIGN_2022_DELETED);
+    let config = config_from("[profiles.gmail]\ncheck = false\n").expect("valid config");
+    let report = analyze(&stripped, &config).expect("copy parses");
+    assert_eq!(
+        report.platforms.final_platform().map(|p| p.id.as_str()),
+        Some("gmail")
+    );
+    assert_eq!(profile_severity(&report), None);
+}
+
+#[test]
+fn override_errors_name_key_and_line() {
+    let unknown = config_from(
+        "org_domains = [\"example.com\"]\n\n[profiles.exchange-onlin]\ncheck = false\n",
+    )
+    .expect_err("unknown profile");
+    assert!(unknown.contains("exchange-onlin"), "{unknown}");
+    assert!(unknown.contains("line 3"), "{unknown}");
+    assert!(
+        unknown.contains("exchange-online"),
+        "lists the known ids: {unknown}"
+    );
+
+    let not_always =
+        config_from("[profiles.exchange-online]\nsometimes = [\n  \"X-Not-Written\",\n]\n")
+            .expect_err("header not always written");
+    assert!(
+        not_always.contains("profiles.exchange-online.sometimes"),
+        "{not_always}"
+    );
+    assert!(not_always.contains("line 3"), "{not_always}");
+
+    let bad_name = config_from("[profiles.gmail]\nalways = [\"X-Bad: name\"]\n")
+        .expect_err("invalid header name");
+    assert!(bad_name.contains("profiles.gmail.always"), "{bad_name}");
+    assert!(bad_name.contains("line 2"), "{bad_name}");
+}
+
+#[test]
+fn config_value_errors_name_line() {
+    let connector = config_from("\n[[connectors]]\nip = \"192.0.2.300\"\n")
+        .expect_err("invalid connector address");
+    assert!(connector.contains("192.0.2.300"), "{connector}");
+    assert!(connector.contains("line 3"), "{connector}");
+
+    let weight = config_from("[weights]\n\"no-such-signal\" = 5\n").expect_err("unknown weight");
+    assert!(weight.contains("weights.no-such-signal"), "{weight}");
+    assert!(weight.contains("line 2"), "{weight}");
+}

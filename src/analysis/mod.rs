@@ -97,8 +97,8 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     let auth = auth::read_auth(&headers, &chain, config);
     let exchange = exchange::read_exchange(&headers, &chain, config);
     let message = sender::read_sender(&headers);
-    let platforms = crate::platform::read_platforms(&headers, &chain);
-    let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms);
+    let platforms = crate::platform::read_platforms(&headers, &chain, &config.profiles);
+    let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
     let addresses = ipmatch::collect_addresses(&headers, &chain, &auth, &exchange);
     let ip_matches = ipmatch::match_lists(&addresses, config);
     let origin = chain.origin().or_else(|| fallback_origin(&addresses));

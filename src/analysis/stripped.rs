@@ -11,6 +11,7 @@ use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
 use crate::parse::exchange::parse_header_marker;
 use crate::platform::PlatformSection;
+use crate::platform::profiles::Profile;
 
 /// The 12 headers that the 2022 campaign's transport rules deleted, one rule each.
 pub const CAMPAIGN_2022_DELETED: [&str; 12] = [
@@ -38,6 +39,7 @@ pub fn find_stripped(
     chain: &RelayChain,
     auth: &AuthSection,
     platforms: &PlatformSection,
+    profiles: &[Profile],
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let exchange = has_exchange_stamps(block);
@@ -54,7 +56,7 @@ pub fn find_stripped(
     no_external_hop(chain, exchange, &mut findings);
     // Step 7: the final receiving platform's always-written headers. It runs last because it
     // defers to stripped.exchange-transport-rules.
-    if let Some(finding) = crate::platform::profile_finding(platforms, &findings) {
+    if let Some(finding) = crate::platform::profile_finding(platforms, &findings, profiles) {
         findings.push(finding);
     }
     findings

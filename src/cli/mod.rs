@@ -4,6 +4,7 @@
 pub mod eval;
 pub mod inspect;
 pub mod lists;
+pub mod profiles;
 pub mod scan;
 
 use crate::config::{AnalysisConfig, ConfigError, ConfigFile};
@@ -31,6 +32,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Show the built-in IP lists with their sources, and any lists given.
     Lists(lists::ListsArgs),
+    /// Show the receiving-platform profiles, with the config file's overrides.
+    Profiles(profiles::ProfilesArgs),
     /// Measure how well the spoof score separates ham from phishing folders.
     Eval(eval::EvalArgs),
 }
@@ -197,15 +200,7 @@ impl AnalysisArgs {
     /// Resolves the arguments and config file into an analysis configuration.
     pub fn resolve(&self) -> Result<AnalysisConfig, ConfigError> {
         let mut config = AnalysisConfig::default();
-        let default_file = Path::new("mailtrace.toml");
-        let file = match &self.config {
-            Some(path) => Some(path.clone()),
-            None => default_file.is_file().then(|| default_file.to_path_buf()),
-        };
-        if let Some(path) = file {
-            let parsed = ConfigFile::load(&path)?;
-            config.apply_file(parsed, &path)?;
-        }
+        resolve_config_file(&mut config, self.config.as_deref())?;
         for domain in &self.org_domains {
             config.add_org_domain(domain);
         }
@@ -238,6 +233,23 @@ impl AnalysisArgs {
     }
 }
 
+/// Applies the config file `path`, or ./mailtrace.toml when no path is given and it exists.
+pub fn resolve_config_file(
+    config: &mut AnalysisConfig,
+    path: Option<&Path>,
+) -> Result<(), ConfigError> {
+    let default_file = Path::new("mailtrace.toml");
+    let file = match path {
+        Some(path) => Some(path),
+        None => default_file.is_file().then_some(default_file),
+    };
+    if let Some(path) = file {
+        let parsed = ConfigFile::load(path)?;
+        config.apply_file(parsed, path)?;
+    }
+    Ok(())
+}
+
 /// Decides whether to colour output written to stdout.
 pub fn use_colour(choice: ColourChoice) -> bool {
     use std::io::IsTerminal;
@@ -257,6 +269,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Lists(args) => lists::run(&args),
+        Command::Profiles(args) => profiles::run(&args),
         Command::Eval(args) => eval::run(&args),
     };
     match result {

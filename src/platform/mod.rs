@@ -15,7 +15,7 @@ use crate::analysis::chain::RelayChain;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
 use gateways::GatewaySummary;
-use profiles::{AlwaysHeader, HeaderClass, Profile, Role, profiles};
+use profiles::{AlwaysHeader, HeaderClass, Profile, Role};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -51,7 +51,11 @@ impl PlatformSection {
 }
 
 /// Recognises the platforms of `block` and lists the final platform's missing headers.
-pub fn read_platforms(block: &HeaderBlock, chain: &RelayChain) -> PlatformSection {
+pub fn read_platforms(
+    block: &HeaderBlock,
+    chain: &RelayChain,
+    profiles: &[Profile],
+) -> PlatformSection {
     let mut section = PlatformSection::default();
 
     // Step 1: every platform whose receiving host appears in the chain, oldest first.
@@ -59,17 +63,18 @@ pub fn read_platforms(block: &HeaderBlock, chain: &RelayChain) -> PlatformSectio
         let Some(by) = hop.received.by_host.as_deref() else {
             continue;
         };
-        let Some(profile) = profiles().iter().find(|p| p.receives_at(by)) else {
+        let Some(profile) = profiles.iter().find(|p| p.receives_at(by)) else {
             continue;
         };
-        let profile = select_tenant_profile(profile, block);
+        let profile = select_tenant_profile(profile, block, profiles);
         let evidence = format!("Received hop {} by {by}", hop.index);
         add_platform(&mut section, profile, evidence);
     }
 
     // Step 2: the final platform, from the newest hop that names its receiving host, or
     // from the platform's stamps when no Received field names one.
-    let final_profile = final_by_hop(chain, block).or_else(|| final_by_stamps(block));
+    let final_profile =
+        final_by_hop(chain, block, profiles).or_else(|| final_by_stamps(block, profiles));
     if let Some((profile, how)) = final_profile {
         mark_final(&mut section, profile, how);
         if profile.check {
@@ -80,7 +85,7 @@ pub fn read_platforms(block: &HeaderBlock, chain: &RelayChain) -> PlatformSectio
     // Step 3: gateways recognised by their stamps.
     let gateways = gateways::summarise(block);
     for gateway in &gateways {
-        if let Some(profile) = profiles::profile(gateway.profile_id)
+        if let Some(profile) = profiles.iter().find(|p| p.id == gateway.profile_id)
             && !section.platforms.iter().any(|p| p.id == profile.id)
         {
             add_platform(&mut section, profile, format!("{} headers", gateway.vendor));
@@ -92,8 +97,12 @@ pub fn read_platforms(block: &HeaderBlock, chain: &RelayChain) -> PlatformSectio
 
 /// Picks the Exchange profile whose tenant id matches X-MS-Exchange-CrossTenant-Id, or the
 /// family default (the profile without a tenant id) when none matches.
-fn select_tenant_profile<'a>(profile: &'a Profile, block: &HeaderBlock) -> &'a Profile {
-    let family: Vec<&Profile> = profiles()
+fn select_tenant_profile<'a>(
+    profile: &'a Profile,
+    block: &HeaderBlock,
+    profiles: &'a [Profile],
+) -> &'a Profile {
+    let family: Vec<&Profile> = profiles
         .iter()
         .filter(|p| p.receiving_hosts == profile.receiving_hosts)
         .collect();
@@ -140,7 +149,11 @@ fn mark_final(section: &mut PlatformSection, profile: &Profile, how: String) {
 /// Walks the hops newest first: hops whose by-host is an address literal (Gmail's internal
 /// `by 2002:...` hops) are skipped, and the first named by-host decides. A named host that
 /// matches no mailbox profile means the message was delivered elsewhere.
-fn final_by_hop<'a>(chain: &RelayChain, block: &HeaderBlock) -> Option<(&'a Profile, String)> {
+fn final_by_hop<'a>(
+    chain: &RelayChain,
+    block: &HeaderBlock,
+    profiles: &'a [Profile],
+) -> Option<(&'a Profile, String)> {
     for hop in chain.hops.iter().rev() {
         let Some(by) = hop.received.by_host.as_deref() else {
             continue;
@@ -148,10 +161,10 @@ fn final_by_hop<'a>(chain: &RelayChain, block: &HeaderBlock) -> Option<(&'a Prof
         if is_address_literal(by) {
             continue;
         }
-        let profile = profiles()
+        let profile = profiles
             .iter()
             .find(|p| p.role == Role::Mailbox && p.receives_at(by))?;
-        let profile = select_tenant_profile(profile, block);
+        let profile = select_tenant_profile(profile, block, profiles);
         return Some((profile, format!("newest named hop {} by {by}", hop.index)));
     }
     None
@@ -160,12 +173,15 @@ fn final_by_hop<'a>(chain: &RelayChain, block: &HeaderBlock) -> Option<(&'a Prof
 /// Recognises the final platform by its stamps when no Received field names it (for
 /// instance because a transport rule deleted them all). Gmail is tried first, so its
 /// delivery stamps win over the cross-tenant stamps of an Exchange tenant that sent the mail.
-fn final_by_stamps<'a>(block: &HeaderBlock) -> Option<(&'a Profile, String)> {
+fn final_by_stamps<'a>(
+    block: &HeaderBlock,
+    profiles: &'a [Profile],
+) -> Option<(&'a Profile, String)> {
     if block.contains("Received") {
         // The newest named hop already decided, even if it named no known platform.
         return None;
     }
-    let mailbox_profiles = profiles().iter().filter(|p| p.role == Role::Mailbox);
+    let mailbox_profiles = profiles.iter().filter(|p| p.role == Role::Mailbox);
     let mut candidates: Vec<(&Profile, &Vec<String>)> = Vec::new();
     for profile in mailbox_profiles {
         if let Some(group) = profile
@@ -180,7 +196,7 @@ fn final_by_stamps<'a>(block: &HeaderBlock) -> Option<(&'a Profile, String)> {
     // so Gmail's group (which needs two headers) is checked first.
     candidates.sort_by_key(|(p, _)| if p.id == "gmail" { 0 } else { 1 });
     let (profile, group) = candidates.first()?;
-    let profile = select_tenant_profile(profile, block);
+    let profile = select_tenant_profile(profile, block, profiles);
     Some((
         profile,
         format!("{} (no Received field names a host)", group.join(" and ")),
@@ -219,7 +235,7 @@ fn always_present(always: &AlwaysHeader, block: &HeaderBlock) -> bool {
 /// Names an always-written header entry: its header names joined with "or", and the text
 /// the value must contain when the entry requires one (a Received field is present, but
 /// not the one from the platform's edge).
-fn describe_always(always: &AlwaysHeader) -> String {
+pub fn describe_always(always: &AlwaysHeader) -> String {
     let names = always.headers.join(" or ");
     if always.contains.is_empty() {
         names
@@ -236,9 +252,13 @@ fn describe_always(always: &AlwaysHeader) -> String {
 /// Severity is high when two or more authentication or routing headers are gone, medium
 /// otherwise. When `stripped.exchange-transport-rules` already reported the same deletions,
 /// the finding is kept at info so the two do not count twice.
-pub fn profile_finding(section: &PlatformSection, findings: &[Finding]) -> Option<Finding> {
+pub fn profile_finding(
+    section: &PlatformSection,
+    findings: &[Finding],
+    profiles: &[Profile],
+) -> Option<Finding> {
     let platform = section.final_platform()?;
-    let profile = profiles::profile(&platform.id)?;
+    let profile = profiles.iter().find(|p| p.id == platform.id)?;
     if section.missing.is_empty() {
         return None;
     }
