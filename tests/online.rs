@@ -481,3 +481,97 @@ fn arc_chain_validates() {
     assert_eq!(report["verified"]["arc"]["result"], "fail");
     assert!(finding_ids(&report).contains(&"verify.arc-chain-fails".to_string()));
 }
+
+/// Runs `mailtrace scan --format jsonl` over `folder` and returns its message records by
+/// file name.
+fn scan_records(folder: &Path, extra_args: &[&str]) -> std::collections::BTreeMap<String, Value> {
+    let output = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["scan", "--format", "jsonl", "--threads", "2"])
+        .args(extra_args)
+        .arg(folder)
+        .output()
+        .expect("run mailtrace");
+    assert!(
+        output.status.code().is_some_and(|c| c < 2),
+        "mailtrace failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("JSON line"))
+        .filter(|record| record["record"] == "message")
+        .map(|record| {
+            let path = record["source"]["path"].as_str().expect("path").to_string();
+            let name = Path::new(&path).file_name().expect("file name");
+            (name.to_string_lossy().into_owned(), record)
+        })
+        .collect()
+}
+
+#[test]
+fn scan_online_verifies_every_message() {
+    let keys = keys();
+    let server = DnsServer::start(&fixtures(), &keys.records);
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let intact = signed_message(&keys);
+    let tampered = intact.replace("figures are attached", "figures are at the link");
+    for index in 0..6 {
+        std::fs::write(dir.path().join(format!("intact-{index}.eml")), &intact).unwrap();
+    }
+    std::fs::write(dir.path().join("tampered.eml"), &tampered).unwrap();
+
+    let args = online_args(&server);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let records = scan_records(dir.path(), &args);
+    assert_eq!(records.len(), 7);
+    for (name, record) in &records {
+        let dkim = &record["verified"]["dkim"][0];
+        let tampered = name == "tampered.eml";
+        assert_eq!(dkim["body_hash_mismatch"], tampered, "{name}: {dkim}");
+        if !tampered {
+            assert_eq!(dkim["result"], "pass", "{name}: {dkim}");
+        }
+        assert_eq!(record["verified"]["spf"][0]["result"], "pass", "{name}");
+    }
+    let tampered_ids = finding_ids(&records["tampered.eml"]);
+    assert!(
+        tampered_ids.contains(&"verify.body-hash-mismatch".to_string()),
+        "{tampered_ids:?}"
+    );
+}
+
+#[test]
+fn scan_online_dead_server_is_temperror() {
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind silent server");
+    let address = listener.local_addr().expect("address").to_string();
+    let keys = keys();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    for index in 0..3 {
+        std::fs::write(
+            dir.path().join(format!("message-{index}.eml")),
+            signed_message(&keys),
+        )
+        .unwrap();
+    }
+
+    let records = scan_records(
+        dir.path(),
+        &["--online", "--dns-server", &address, "--dns-timeout", "0.2"],
+    );
+    assert_eq!(records.len(), 3);
+    for (name, record) in &records {
+        assert_eq!(
+            record["verified"]["dkim"][0]["result"], "temperror",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn scan_offline_has_no_verification() {
+    let keys = keys();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(dir.path().join("message.eml"), signed_message(&keys)).unwrap();
+    let records = scan_records(dir.path(), &[]);
+    assert!(records["message.eml"]["verified"].is_null());
+}

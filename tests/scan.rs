@@ -442,6 +442,7 @@ fn panic_in_one_message_is_caught() {
         &[dir.path().to_path_buf()],
         &InputOptions::default(),
         &AnalysisConfig::default(),
+        None,
         2,
         |report| {
             let subject = report.message.subject.clone().unwrap_or_default();

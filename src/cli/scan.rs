@@ -3,7 +3,7 @@
 
 use crate::analysis::Report;
 use crate::analysis::score::Verdict;
-use crate::cli::{AnalysisArgs, ExitCode, FailOn};
+use crate::cli::{AnalysisArgs, ExitCode, FailOn, OnlineArgs};
 use crate::report::escape::escape_terminal;
 use crate::report::json::message_record;
 use crate::scan::progress::ProgressLine;
@@ -56,6 +56,8 @@ pub struct ScanArgs {
     pub progress: Progress,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub online: OnlineArgs,
 }
 
 /// When to show progress.
@@ -83,6 +85,10 @@ type SortKey = (String, usize, usize);
 pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let config = args.analysis.resolve()?;
     let options = args.analysis.input_options();
+    let verifier = match args.online.resolve()? {
+        Some(verify_options) => Some(crate::verify::Verifier::new(verify_options)?),
+        None => None,
+    };
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
             std::fs::File::create(path)
@@ -120,12 +126,16 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         &args.paths,
         &options,
         &config,
+        verifier.as_ref(),
         args.threads,
         |report| make_row(report, format, args),
         |outcome| sink.handle(outcome),
     )?;
     if let Some(error) = sink.write_error {
         return Err(format!("cannot write output: {error}").into());
+    }
+    if let Some(verifier) = &verifier {
+        verifier.finish()?;
     }
     let Sink {
         summary,

@@ -15,6 +15,7 @@ pub mod summary;
 use crate::analysis::{Report, analyze, source_label};
 use crate::config::AnalysisConfig;
 use crate::input::{InputMessage, InputOptions, InputResult, read_paths};
+use crate::verify::Verifier;
 use rayon::prelude::*;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -43,7 +44,8 @@ pub struct ScanError {
 /// Outcomes that may wait for the sink, per worker thread.
 const QUEUED_PER_THREAD: usize = 16;
 
-/// Scans `paths` on `threads` worker threads (0 = all cores).
+/// Scans `paths` on `threads` worker threads (0 = all cores). With a `verifier` (`--online`),
+/// each report also gets the results of verifying its message now, before `reduce`.
 ///
 /// `reduce` runs in the workers and turns each report into the value the sink needs, so
 /// full reports never queue up. `sink` runs in the calling thread for each outcome, in
@@ -52,6 +54,7 @@ pub fn scan<T, R, S>(
     paths: &[PathBuf],
     input_options: &InputOptions,
     config: &AnalysisConfig,
+    verifier: Option<&Verifier>,
     threads: usize,
     reduce: R,
     mut sink: S,
@@ -77,7 +80,7 @@ where
             pool.install(|| {
                 inputs.par_bridge().for_each_with(sender, |sender, item| {
                     let outcome = match item {
-                        Ok(input) => analyse_one(&input, config, &reduce),
+                        Ok(input) => analyse_one(&input, config, verifier, &reduce),
                         Err(error) => Outcome::Error(error),
                     };
                     // The receiver only goes away when the sink panicked. The scan then
@@ -134,12 +137,22 @@ impl<I: Iterator<Item = InputResult>> Iterator for GuardedInputs<I> {
 }
 
 /// Analyses one message and reduces its report, catching panics in both steps.
-fn analyse_one<T, R>(input: &InputMessage, config: &AnalysisConfig, reduce: &R) -> Outcome<T>
+fn analyse_one<T, R>(
+    input: &InputMessage,
+    config: &AnalysisConfig,
+    verifier: Option<&Verifier>,
+    reduce: &R,
+) -> Outcome<T>
 where
     R: Fn(&Report) -> T,
 {
     let result = catch_unwind(AssertUnwindSafe(|| {
-        analyze(input, config).map(|report| reduce(&report))
+        analyze(input, config).map(|mut report| {
+            if let Some(verifier) = verifier {
+                crate::verify::attach(verifier, &input.bytes, &mut report);
+            }
+            reduce(&report)
+        })
     }));
     let error = |reason: String, panicked: bool| {
         Outcome::Error(ScanError {

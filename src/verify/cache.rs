@@ -75,15 +75,44 @@ pub enum CacheError {
 /// for PTR).
 type Key = (RecordType, String);
 
-/// Answers known so far, the names requested during the current message, and its lookup budget.
+/// Answers known so far, shared by every message of a run.
 #[derive(Debug)]
 pub struct Store {
     answers: Mutex<BTreeMap<Key, StoredAnswer>>,
-    requested: Mutex<Vec<Key>>,
-    /// Lookups the current message may still send to a server.
-    budget: AtomicUsize,
     /// Replay only: a name missing from the store is never looked up.
     offline: bool,
+}
+
+/// The names one message requested and the lookups it may still send to a server. Each
+/// message has its own, so messages verified at the same time share answers, not budgets.
+#[derive(Debug)]
+pub struct Lookups {
+    requested: Mutex<Vec<Key>>,
+    budget: AtomicUsize,
+}
+
+impl Lookups {
+    /// Starts a message that may send `budget` lookups to a server.
+    pub fn new(budget: usize) -> Lookups {
+        Lookups {
+            requested: Mutex::new(Vec::new()),
+            budget: AtomicUsize::new(budget),
+        }
+    }
+
+    /// Records that the message looks up `name`.
+    pub fn note_requested(&self, record_type: RecordType, name: &str) {
+        lock(&self.requested).push((record_type, normalise(name)));
+    }
+
+    /// Returns true and uses one lookup when the budget allows another server query.
+    fn take_lookup(&self) -> bool {
+        self.budget
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
+    }
 }
 
 impl Store {
@@ -92,8 +121,6 @@ impl Store {
     pub fn new(offline: bool) -> Store {
         Store {
             answers: Mutex::new(BTreeMap::new()),
-            requested: Mutex::new(Vec::new()),
-            budget: AtomicUsize::new(0),
             offline,
         }
     }
@@ -134,16 +161,10 @@ impl Store {
         std::fs::write(path, text + "\n").map_err(|e| write_error(e.to_string()))
     }
 
-    /// Starts a message: clears the names requested and sets how many lookups it may send.
-    pub fn start_message(&self, budget: usize) {
-        lock(&self.requested).clear();
-        self.budget.store(budget, Ordering::SeqCst);
-    }
-
-    /// Returns the names requested during the current message that have no stored answer.
-    pub fn unanswered(&self) -> Vec<(RecordType, String)> {
+    /// Returns the names a message requested that have no stored answer.
+    pub fn unanswered(&self, lookups: &Lookups) -> Vec<(RecordType, String)> {
         let answers = lock(&self.answers);
-        let mut keys: Vec<Key> = lock(&self.requested)
+        let mut keys: Vec<Key> = lock(&lookups.requested)
             .iter()
             .filter(|key| !answers.contains_key(*key))
             .cloned()
@@ -166,26 +187,12 @@ impl Store {
             .cloned()
     }
 
-    /// Records that the current message looks up `name`.
-    pub fn note_requested(&self, record_type: RecordType, name: &str) {
-        lock(&self.requested).push((record_type, normalise(name)));
-    }
-
-    /// Returns true and uses one lookup when the budget allows another server query.
-    fn take_lookup(&self) -> bool {
-        self.budget
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-                left.checked_sub(1)
-            })
-            .is_ok()
-    }
-
     /// Decides what mail-auth gets for a name the store has no answer for: `None` sends
     /// the query to the server, `Some(reason)` fails it with a temporary error.
-    fn miss(&self) -> Option<&'static str> {
+    fn miss(&self, lookups: &Lookups) -> Option<&'static str> {
         if self.offline {
             Some("not in the DNS cache file")
-        } else if !self.take_lookup() {
+        } else if !lookups.take_lookup() {
             Some("DNS lookup limit for one message reached")
         } else {
             None
@@ -236,13 +243,16 @@ fn key_text<Q: Hash + ?Sized>(key: &Q) -> String {
 /// A view of the store as one of mail-auth's resolver caches.
 pub struct StoreCache<'a, V> {
     store: &'a Store,
+    lookups: &'a Lookups,
     _value: PhantomData<V>,
 }
 
 impl<'a, V> StoreCache<'a, V> {
-    pub fn new(store: &'a Store) -> Self {
+    /// Creates the view for one message, whose requests and budget are `lookups`.
+    pub fn new(store: &'a Store, lookups: &'a Lookups) -> Self {
         StoreCache {
             store,
+            lookups,
             _value: PhantomData,
         }
     }
@@ -254,10 +264,10 @@ impl<'a, V> StoreCache<'a, V> {
         record_type: RecordType,
         name: &str,
     ) -> Result<Option<StoredAnswer>, &'static str> {
-        self.store.note_requested(record_type, name);
+        self.lookups.note_requested(record_type, name);
         match self.store.answer(record_type, name) {
             Some(answer) => Ok(Some(answer)),
-            None => self.store.miss().map_or(Ok(None), Err),
+            None => self.store.miss(self.lookups).map_or(Ok(None), Err),
         }
     }
 }
@@ -368,14 +378,14 @@ fn parse_mx(text: &str) -> Option<MX> {
     })
 }
 
-/// PTR answers, keyed by the IP addresses the verifier registered with [`Store::note_requested`].
+/// PTR answers, keyed by the IP addresses the verifier registered with [`Lookups::note_requested`].
 impl ResolverCache<IpAddr, Arc<Vec<String>>> for StoreCache<'_, Arc<Vec<String>>> {
     fn get<Q>(&self, ip: &Q) -> Option<Arc<Vec<String>>>
     where
         IpAddr: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let known: Vec<IpAddr> = lock(&self.store.requested)
+        let known: Vec<IpAddr> = lock(&self.lookups.requested)
             .iter()
             .chain(lock(&self.store.answers).keys())
             .filter(|(record_type, _)| *record_type == RecordType::Ptr)
@@ -418,7 +428,8 @@ mod tests {
     #[test]
     fn offline_store_fails_misses() {
         let store = Store::new(true);
-        let cache: StoreCache<'_, Txt> = StoreCache::new(&store);
+        let lookups = Lookups::new(10);
+        let cache: StoreCache<'_, Txt> = StoreCache::new(&store, &lookups);
         let answer = cache.get("example.com.");
         assert!(matches!(answer, Some(Txt::Error(AuthError::DnsError(_)))));
     }
@@ -426,10 +437,17 @@ mod tests {
     #[test]
     fn budget_limits_misses() {
         let store = Store::new(false);
-        store.start_message(1);
-        let cache: StoreCache<'_, Txt> = StoreCache::new(&store);
+        let lookups = Lookups::new(1);
+        let cache: StoreCache<'_, Txt> = StoreCache::new(&store, &lookups);
         assert!(cache.get("a.example.com.").is_none());
         assert!(matches!(cache.get("b.example.com."), Some(Txt::Error(_))));
+
+        let next_message = Lookups::new(1);
+        let cache: StoreCache<'_, Txt> = StoreCache::new(&store, &next_message);
+        assert!(
+            cache.get("c.example.com.").is_none(),
+            "each message has its own budget"
+        );
     }
 
     #[test]
@@ -441,7 +459,8 @@ mod tests {
             rcode: Rcode::NxDomain,
             data: Vec::new(),
         });
-        let cache: StoreCache<'_, Txt> = StoreCache::new(&store);
+        let lookups = Lookups::new(10);
+        let cache: StoreCache<'_, Txt> = StoreCache::new(&store, &lookups);
         let answer = cache.get("_dmarc.example.net.");
         assert!(matches!(
             answer,

@@ -105,7 +105,11 @@ impl Verifier {
         }
         let authenticator = resolver::build_authenticator(&options.source, options.timeout)
             .map_err(VerifyError::Resolver)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // One runtime thread drives the sockets and timers, and each caller's future runs
+        // in its own `block_on`, so scan workers can verify messages at the same time.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("mailtrace-dns")
             .enable_all()
             .build()
             .map_err(VerifyError::Runtime)?;
@@ -117,9 +121,10 @@ impl Verifier {
         })
     }
 
-    /// Verifies one message whose analysis is `report`.
+    /// Verifies one message whose analysis is `report`. Safe to call from several threads at
+    /// once: answers are shared, and each call has its own lookup budget.
     pub fn verify(&self, message: &[u8], report: &Report) -> Verification {
-        self.store.start_message(LOOKUP_BUDGET);
+        let lookups = cache::Lookups::new(LOOKUP_BUDGET);
         let mut verification = Verification {
             dns: self.describe_source(),
             ..Verification::default()
@@ -128,16 +133,15 @@ impl Verifier {
             return verification;
         };
         let caches: Caches<'_> = (
-            cache::StoreCache::new(&self.store),
-            cache::StoreCache::new(&self.store),
-            cache::StoreCache::new(&self.store),
-            cache::StoreCache::new(&self.store),
-            cache::StoreCache::new(&self.store),
+            cache::StoreCache::new(&self.store, &lookups),
+            cache::StoreCache::new(&self.store, &lookups),
+            cache::StoreCache::new(&self.store, &lookups),
+            cache::StoreCache::new(&self.store, &lookups),
+            cache::StoreCache::new(&self.store, &lookups),
         );
         let origin_ip: Option<IpAddr> = report.origin.as_ref().and_then(|o| o.ip);
         if let Some(ip) = origin_ip {
-            self.store
-                .note_requested(cache::RecordType::Ptr, &ip.to_string());
+            lookups.note_requested(cache::RecordType::Ptr, &ip.to_string());
         }
 
         self.runtime.block_on(async {
@@ -173,7 +177,7 @@ impl Verifier {
 
             // Step 5: store the raw answers, so key sizes and the cache file can use them.
             if self.store_is_live() {
-                resolver::store_answers(&self.authenticator, &self.store).await;
+                resolver::store_answers(&self.authenticator, &self.store, &lookups).await;
             }
             verification.dkim = dkim::checks(&parsed, &dkim_outputs, &self.store);
             verification.arc = arc::check(&arc_output);

@@ -2,7 +2,7 @@
 //! server given with `--dns-server`, a per-query timeout, and the answer store that
 //! `--dns-cache` saves and replays.
 
-use crate::verify::cache::{Rcode, RecordType, Store, StoredAnswer};
+use crate::verify::cache::{Lookups, Rcode, RecordType, Store, StoredAnswer};
 use mail_auth::MessageAuthenticator;
 use mail_auth::hickory_resolver::config::{
     NameServerConfig, NameServerConfigGroup, ProtocolConfig, ResolverConfig, ResolverOpts,
@@ -55,12 +55,12 @@ pub fn build_authenticator(
         .map_err(|e| format!("cannot build the DNS resolver: {e}"))
 }
 
-/// Looks up the names the current message requested that have no stored answer, and
+/// Looks up the names a message requested that have no stored answer, and
 /// stores the answers. Hickory's response cache serves names it resolved within their TTL.
 /// A failed lookup (timeout, SERVFAIL) is not stored and ends the pass, so a dead server
 /// costs at most one more timeout.
-pub async fn store_answers(authenticator: &MessageAuthenticator, store: &Store) {
-    for (record_type, name) in store.unanswered() {
+pub async fn store_answers(authenticator: &MessageAuthenticator, store: &Store, lookups: &Lookups) {
+    for (record_type, name) in store.unanswered(lookups) {
         match lookup(authenticator, record_type, &name).await {
             Some(answer) => store.insert(answer),
             None => break,
