@@ -575,3 +575,30 @@ fn scan_offline_has_no_verification() {
     let records = scan_records(dir.path(), &[]);
     assert!(records["message.eml"]["verified"].is_null());
 }
+
+#[test]
+fn verifier_panic_keeps_the_run_going() {
+    // mail-auth 0.7 overflows a shift on `a/0` when it parses this record, which panics in
+    // builds with overflow checks (the test build) and gives a wrong mask otherwise.
+    let mut records = keys().records;
+    records.push(("zero.example.org.".into(), "v=spf1 a/0 -all".into()));
+    let server = DnsServer::start(&fixtures(), &records);
+    let message = signed_message(&keys()).replace(
+        "Return-Path: <alice@example.com>",
+        "Return-Path: <alice@zero.example.org>",
+    );
+
+    let report = inspect_online(&server, &message);
+    assert!(report["verified"].is_object(), "no verification section");
+    let ids = finding_ids(&report);
+    // The binary under test is built with the test build's overflow checks, which follow
+    // its debug assertions unless a profile sets them apart.
+    if cfg!(debug_assertions) {
+        assert!(
+            ids.contains(&"verify.internal-error".to_string()),
+            "{ids:?}"
+        );
+    } else {
+        assert!(!report["verified"]["spf"].as_array().unwrap().is_empty());
+    }
+}

@@ -230,8 +230,33 @@ pub(crate) fn same_result(recorded: &str, now: &str) -> bool {
 
 /// Verifies a message and adds the results and their findings to its report. The spoof
 /// score stays the one computed from the recorded evidence.
+///
+/// A panic inside the verification (mail-auth 0.7 panics on some records in builds with
+/// overflow checks, such as SPF `a/0`) becomes a finding, and the recorded results stand.
 pub fn attach(verifier: &Verifier, message: &[u8], report: &mut Report) {
-    let verification = verifier.verify(message, report);
+    let verified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        verifier.verify(message, report)
+    }));
+    let verification = verified.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        tracing::error!(%reason, "re-verification panicked");
+        Verification {
+            dns: verifier.describe_source(),
+            findings: vec![Finding::new(
+                "verify.internal-error",
+                crate::finding::Severity::Info,
+                "Re-verification failed",
+                format!(
+                    "Checking this message now failed inside the verifier ({reason}), so no result of now is shown and the recorded results stand. Please report it with the message."
+                ),
+            )],
+            ..Verification::default()
+        }
+    });
     report
         .findings
         .extend(verification.findings.iter().cloned());

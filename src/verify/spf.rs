@@ -67,6 +67,9 @@ pub async fn check(
 
     // NOTE: mail-auth 0.7 enforces the 10-lookup limit of RFC 7208 section 4.6.4 but not
     // the limit of 2 void lookups; the per-message lookup budget still bounds the queries.
+    // It also overflows a shift on `/0` prefixes (`a/0`, `ip4:0.0.0.0/0`): release builds
+    // then use a /32 mask, and builds with overflow checks panic, which `attach` catches.
+    // tests/auth_suites.rs lists every RFC 7208 suite case that differs.
     // Step 1: HELO identity (RFC 7208 section 2.3).
     let mut helo_output = None;
     if !helo.is_empty() {
