@@ -602,3 +602,38 @@ fn verifier_panic_keeps_the_run_going() {
         assert!(!report["verified"]["spf"].as_array().unwrap().is_empty());
     }
 }
+
+/// Returns the MAIL FROM check of a report verified with the SPF record `record` published
+/// for the envelope domain spf-test.example.org.
+fn mail_from_check(record: &str) -> Value {
+    let mut records = keys().records;
+    records.push(("spf-test.example.org.".into(), record.into()));
+    let server = DnsServer::start(&fixtures(), &records);
+    let message = signed_message(&keys()).replace(
+        "Return-Path: <alice@example.com>",
+        "Return-Path: <alice@spf-test.example.org>",
+    );
+    let report = inspect_online(&server, &message);
+    report["verified"]["spf"]
+        .as_array()
+        .expect("SPF checks")
+        .iter()
+        .find(|check| check["identity"] == "mailfrom")
+        .expect("MAIL FROM check")
+        .clone()
+}
+
+#[test]
+fn spf_void_lookup_limit() {
+    let two_void =
+        mail_from_check("v=spf1 a:void1.example.org a:void2.example.org ip4:192.0.2.10 -all");
+    assert_eq!(two_void["result"], "pass", "{two_void}");
+    assert!(two_void["reason"].is_null());
+
+    let three_void = mail_from_check(
+        "v=spf1 a:void1.example.org a:void2.example.org exists:void3.example.org ip4:192.0.2.10 -all",
+    );
+    assert_eq!(three_void["result"], "permerror", "{three_void}");
+    let reason = three_void["reason"].as_str().expect("reason");
+    assert!(reason.contains("3 void DNS lookups"), "{reason}");
+}

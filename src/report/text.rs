@@ -546,6 +546,9 @@ fn verified(out: &mut String, report: &Report, style: Style) {
             check.ip,
             recorded("spf")
         );
+        if let Some(reason) = &check.reason {
+            let _ = writeln!(out, "    {}", esc(reason));
+        }
     }
     if let Some(dmarc) = &verified.dmarc {
         let _ = writeln!(

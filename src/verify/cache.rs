@@ -105,6 +105,24 @@ impl Lookups {
         lock(&self.requested).push((record_type, normalise(name)));
     }
 
+    /// Returns how many requests the message has made so far, a mark for
+    /// [`Lookups::requested_since`].
+    pub fn requested_count(&self) -> usize {
+        lock(&self.requested).len()
+    }
+
+    /// Returns the names requested after `mark`, in order, each once.
+    pub fn requested_since(&self, mark: usize) -> Vec<(RecordType, String)> {
+        let requested = lock(&self.requested);
+        let mut names: Vec<Key> = Vec::new();
+        for key in requested.get(mark..).unwrap_or_default() {
+            if !names.contains(key) {
+                names.push(key.clone());
+            }
+        }
+        names
+    }
+
     /// Returns true and uses one lookup when the budget allows another server query.
     fn take_lookup(&self) -> bool {
         self.budget

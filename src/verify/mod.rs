@@ -156,7 +156,12 @@ impl Verifier {
                 .await;
 
             // Step 2: SPF for the origin IP, never for the newest hop (RFC 7208).
-            let spf = spf::check(&self.authenticator, &caches, report).await;
+            let spf_lookups = spf::SpfLookups {
+                store: &self.store,
+                lookups: &lookups,
+                live: self.store_is_live(),
+            };
+            let spf = spf::check(&self.authenticator, &caches, &spf_lookups, report).await;
 
             // Step 3: DMARC over the DKIM and SPF results just computed (RFC 7489).
             let dmarc = dmarc::check(

@@ -5,8 +5,9 @@
 use crate::analysis::Report;
 use crate::analysis::sender::address_domain;
 use crate::finding::{Finding, Severity};
-use crate::verify::Caches;
+use crate::verify::cache::{Lookups, Rcode, Store};
 use crate::verify::with_caches;
+use crate::verify::{Caches, resolver};
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{MessageAuthenticator, SpfOutput, SpfResult};
 use serde::Serialize;
@@ -20,6 +21,20 @@ pub struct SpfCheck {
     pub domain: String,
     pub ip: IpAddr,
     pub result: String,
+    /// Why mailtrace changed mail-auth's result, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// More void lookups than this make check_host() return permerror (RFC 7208 section 4.6.4).
+const MAX_VOID_LOOKUPS: usize = 2;
+
+/// The answer store and the message's lookups, to count the void lookups of an SPF check.
+pub struct SpfLookups<'a> {
+    pub store: &'a Store,
+    pub lookups: &'a Lookups,
+    /// Whether missing answers may be fetched (false when replaying a cache file).
+    pub live: bool,
 }
 
 /// SPF checks of one message, with the output DMARC uses.
@@ -42,6 +57,7 @@ impl SpfOutcome {
 pub async fn check(
     authenticator: &MessageAuthenticator,
     caches: &Caches<'_>,
+    spf_lookups: &SpfLookups<'_>,
     report: &Report,
 ) -> SpfOutcome {
     let mut outcome = SpfOutcome {
@@ -65,35 +81,41 @@ pub async fn check(
         .and_then(|hop| hop.received.by_host.clone())
         .unwrap_or_else(|| "localhost".into());
 
-    // NOTE: mail-auth 0.7 enforces the 10-lookup limit of RFC 7208 section 4.6.4 but not
-    // the limit of 2 void lookups; the per-message lookup budget still bounds the queries.
-    // It also overflows a shift on `/0` prefixes (`a/0`, `ip4:0.0.0.0/0`): release builds
+    // mail-auth 0.7 enforces the 10-lookup limit of RFC 7208 section 4.6.4 but not the
+    // limit of 2 void lookups, so each check counts its void lookups afterwards.
+    // NOTE: mail-auth 0.7 overflows a shift on `/0` prefixes (`a/0`, `ip4:0.0.0.0/0`): release builds
     // then use a /32 mask, and builds with overflow checks panic, which `attach` catches.
     // tests/auth_suites.rs lists every RFC 7208 suite case that differs.
     // Step 1: HELO identity (RFC 7208 section 2.3).
     let mut helo_output = None;
     if !helo.is_empty() {
+        let mark = spf_lookups.lookups.requested_count();
         let output = authenticator
             .check_host(with_caches!(
                 SpfParameters::verify_ehlo(ip, &helo, &host),
                 caches
             ))
             .await;
-        outcome.checks.push(spf_check("helo", &helo, ip, &output));
+        let mut check = spf_check("helo", &helo, ip, &output);
+        apply_void_limit(&mut check, authenticator, spf_lookups, mark).await;
+        outcome.checks.push(check);
         helo_output = Some(output);
     }
 
     // Step 2: MAIL FROM identity (RFC 7208 section 2.4).
     if let Some(sender) = envelope_sender(report) {
+        let mark = spf_lookups.lookups.requested_count();
         let output = authenticator
             .check_host(with_caches!(
                 SpfParameters::verify_mail_from(ip, &helo, &host, &sender),
                 caches
             ))
             .await;
-        outcome
-            .checks
-            .push(spf_check("mailfrom", output.domain(), ip, &output));
+        let mut check = spf_check("mailfrom", output.domain(), ip, &output);
+        apply_void_limit(&mut check, authenticator, spf_lookups, mark).await;
+        // NOTE: DMARC still sees mail-auth's own SPF output, which cannot be changed from
+        // outside mail-auth, so a result turned into permerror here may count as aligned.
+        outcome.checks.push(check);
         outcome.mail_from = Some((output.domain().to_string(), output));
     } else if let Some(output) = helo_output {
         outcome.mail_from = Some((helo.clone(), output));
@@ -137,6 +159,47 @@ fn spf_check(identity: &str, domain: &str, ip: IpAddr, output: &SpfOutput) -> Sp
         domain: domain.to_ascii_lowercase(),
         ip,
         result: result_name(output.result()).into(),
+        reason: None,
+    }
+}
+
+/// Turns the result of `check` into permerror when more than two of the names it looked up
+/// after `mark` had void answers (NXDOMAIN, or no record of the type). The first name
+/// is the identity's own SPF record, which is not a term's lookup. Names whose answer is
+/// unknown (a replay without it, a failed lookup) do not count.
+async fn apply_void_limit(
+    check: &mut SpfCheck,
+    authenticator: &MessageAuthenticator,
+    spf_lookups: &SpfLookups<'_>,
+    mark: usize,
+) {
+    if check.result == "permerror" || check.result == "temperror" {
+        return;
+    }
+    if spf_lookups.live {
+        resolver::store_answers(authenticator, spf_lookups.store, spf_lookups.lookups).await;
+    }
+    let names = spf_lookups.lookups.requested_since(mark);
+    // mail-auth may ask for A and AAAA of one term's name (for `exists`), which is one
+    // term and counts once.
+    let mut void: Vec<&str> = Vec::new();
+    for (record_type, name) in names.iter().skip(1) {
+        let is_void = spf_lookups
+            .store
+            .answer(*record_type, name)
+            .is_some_and(|answer| answer.rcode == Rcode::NxDomain || answer.data.is_empty());
+        if is_void && !void.contains(&name.as_str()) {
+            void.push(name);
+        }
+    }
+    if void.len() > MAX_VOID_LOOKUPS {
+        check.reason = Some(format!(
+            "mail-auth returned {}, but the record needed {} void DNS lookups ({}), more than the {MAX_VOID_LOOKUPS} that RFC 7208 section 4.6.4 allows",
+            check.result,
+            void.len(),
+            void.join(", ")
+        ));
+        check.result = "permerror".into();
     }
 }
 
