@@ -10,7 +10,7 @@ use mailtrace::analysis::analyze;
 use mailtrace::config::AnalysisConfig;
 use mailtrace::headers::HeaderBlock;
 use mailtrace::input::{InputMessage, InputOptions, read_bytes};
-use mailtrace::report::json::message_record;
+use mailtrace::report::json::message_line;
 use std::hint::black_box;
 use std::path::Path;
 
@@ -82,7 +82,7 @@ fn bench_stages(c: &mut Criterion) {
         b.iter(|| {
             for message in &messages {
                 if let Ok(report) = analyze(message, &config) {
-                    black_box(message_record(&report).to_string());
+                    black_box(message_line(&report));
                 }
             }
         })

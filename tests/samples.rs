@@ -221,3 +221,30 @@ fn crlf_copies_give_the_same_reports() {
         assert_eq!(lf, crlf, "{}", path.display());
     }
 }
+
+#[test]
+fn jsonl_record_matches_json_report() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    for entry in std::fs::read_dir(&samples).expect("samples folder") {
+        let path = entry.expect("folder entry").path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let output = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args(["inspect", "--format", "jsonl"])
+            .arg(&path)
+            .output()
+            .expect("run mailtrace");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let first_line = stdout.lines().next().expect("a JSON Lines record");
+        let mut record: Value = serde_json::from_str(first_line).expect("JSON record");
+        assert_eq!(record["record"], "message", "{}", path.display());
+
+        // The streamed record is the JSON report plus its `record` field.
+        record
+            .as_object_mut()
+            .expect("record object")
+            .remove("record");
+        assert_eq!(record, inspect(&path), "{}", path.display());
+    }
+}

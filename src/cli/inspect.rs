@@ -3,7 +3,7 @@
 use crate::analysis::{Report, analyze};
 use crate::cli::{AnalysisArgs, ColourChoice, ExitCode, FailOn, OnlineArgs, use_colour};
 use crate::input::read_paths;
-use crate::report::json::{ErrorRecord, message_record, report_value};
+use crate::report::json::{ErrorRecord, message_line, report_value};
 use crate::report::text::{Style, render};
 use clap::Args;
 use serde_json::json;
@@ -160,6 +160,6 @@ fn emit_report(
             json_reports.push(report_value(report));
             Ok(())
         }
-        OutputFormat::Jsonl => writeln!(out, "{}", message_record(report)),
+        OutputFormat::Jsonl => writeln!(out, "{}", message_line(report)),
     }
 }

@@ -5,7 +5,7 @@ use crate::analysis::Report;
 use crate::analysis::score::Verdict;
 use crate::cli::{AnalysisArgs, ExitCode, FailOn, OnlineArgs};
 use crate::report::escape::escape_terminal;
-use crate::report::json::message_record;
+use crate::report::json::message_line;
 use crate::scan::progress::ProgressLine;
 use crate::scan::summary::{Digest, Summary};
 use crate::scan::{Outcome, ScanError, scan};
@@ -275,7 +275,7 @@ fn make_row(report: &Report, format: ScanFormat, args: &ScanArgs) -> Row {
         String::new()
     } else {
         match format {
-            ScanFormat::Jsonl => message_record(report).to_string(),
+            ScanFormat::Jsonl => message_line(report),
             ScanFormat::Csv => csv_row(report, &digest),
             ScanFormat::Table => table_row(report, &digest),
         }
