@@ -236,7 +236,7 @@ fn auth(out: &mut String, report: &Report, style: Style) {
                 let props: Vec<String> = r
                     .properties
                     .iter()
-                    .map(|p| format!("{}={}", p.key(), esc(&p.value)))
+                    .map(|p| format!("{}={}", esc(&p.key()), esc(&p.value)))
                     .collect();
                 let reason = r
                     .reason
