@@ -334,3 +334,70 @@ fn profiles_show_config_overrides() {
         .expect("gmail profile");
     assert_eq!(gmail["check"], false);
 }
+
+#[test]
+fn scan_output_inside_inputs_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = write(dir.path(), "message.eml", CLEAN);
+    let before = std::fs::read(&message).unwrap();
+
+    for output in [
+        message.clone(),
+        format!("{}/report.jsonl", dir.path().display()),
+    ] {
+        let result = mailtrace(
+            &["scan", &dir.path().to_string_lossy(), "--output", &output],
+            None,
+        );
+        assert_eq!(result.status.code(), Some(2), "{output}");
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(
+            stderr.contains("write the output outside the inputs"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&message).unwrap(),
+        before,
+        "the input changed"
+    );
+    assert!(!dir.path().join("report.jsonl").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn named_pipe_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("pipe");
+    let status = Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success());
+    let output = mailtrace(&["inspect", &pipe.to_string_lossy()], None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+#[test]
+fn scan_threads_are_bounded() {
+    let output = mailtrace(&["scan", "--threads", "100000", "."], None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("to 1024"), "{stderr}");
+}
+
+#[test]
+fn eval_missing_folder_is_an_error() {
+    let output = mailtrace(
+        &["eval", "--ham", "/nonexistent/ham", "--phish", "samples"],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--ham /nonexistent/ham not found"),
+        "{stderr}"
+    );
+}

@@ -93,10 +93,30 @@ pub struct Evaluation {
 pub fn run(args: &EvalArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let config = args.analysis.resolve()?;
     let options = args.analysis.input_options();
+    for (flag, path) in args
+        .ham
+        .iter()
+        .map(|p| ("--ham", p))
+        .chain(args.phish.iter().map(|p| ("--phish", p)))
+    {
+        if !path.exists() {
+            return Err(format!(
+                "{flag} {} not found; give a folder or file of messages",
+                path.display()
+            )
+            .into());
+        }
+    }
     let evaluation = evaluate(&args.ham, &args.phish, &config, &options);
     match args.format {
         EvalFormat::Text => print!("{}", render_text(&evaluation)),
         EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&evaluation)?),
+    }
+    for (label, stats) in [("ham", &evaluation.ham), ("phish", &evaluation.phish)] {
+        if stats.messages == 0 {
+            eprintln!("mailtrace: no {label} message could be read, so the ROC AUC means nothing");
+            return Ok(ExitCode::Error);
+        }
     }
     Ok(ExitCode::Done)
 }

@@ -11,7 +11,7 @@ use crate::scan::summary::{Digest, Summary};
 use crate::scan::{Outcome, ScanError, scan};
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Output format of a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,7 +49,7 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
     /// Worker threads; 0 uses every core.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
     /// Show a progress line on stderr: auto shows it only when stderr is a terminal.
     #[arg(long, value_enum, default_value = "auto")]
@@ -78,6 +78,59 @@ struct Row {
     offset: Option<u64>,
 }
 
+/// Most worker threads `--threads` accepts; each thread reserves its own stack.
+const MAX_THREADS: usize = 1024;
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(threads) if threads <= MAX_THREADS => Ok(threads),
+        _ => Err(format!(
+            "expected a number of threads from 0 (every core) to {MAX_THREADS}"
+        )),
+    }
+}
+
+/// Rejects an output file that is one of the inputs or lies inside an input folder: the
+/// output would overwrite a message, or be read back as one.
+fn check_output_path(output: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    let output_absolute = absolute_path(output);
+    for input in inputs.iter().filter(|p| p.as_os_str() != "-") {
+        let Ok(input_absolute) = std::fs::canonicalize(input) else {
+            continue;
+        };
+        if output_absolute.starts_with(&input_absolute) {
+            let relation = if output_absolute == input_absolute {
+                "is the input"
+            } else {
+                "is inside the input folder"
+            };
+            return Err(format!(
+                "output file {} {relation} {}; write the output outside the inputs",
+                output.display(),
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Returns `path` made absolute with symbolic links resolved, resolving the parent folder
+/// when the file does not exist yet.
+fn absolute_path(path: &Path) -> PathBuf {
+    if let Ok(resolved) = std::fs::canonicalize(path) {
+        return resolved;
+    }
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let resolved_parent = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
+    match path.file_name() {
+        Some(name) => resolved_parent.join(name),
+        None => resolved_parent,
+    }
+}
+
 /// Sort key of an output line: path, message index in an mbox, attachment number.
 type SortKey = (String, usize, usize);
 
@@ -89,6 +142,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(verify_options) => Some(crate::verify::Verifier::new(verify_options)?),
         None => None,
     };
+    if let Some(output) = &args.output {
+        check_output_path(output, &args.paths)?;
+    }
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
             std::fs::File::create(path)

@@ -52,7 +52,15 @@ impl PathsReader {
         }
         match std::fs::metadata(&path) {
             Ok(metadata) if metadata.is_dir() => self.walker = Some(Walker::new(&path)),
-            Ok(_) => self.current = Some(read_file(&path, &self.options)),
+            Ok(metadata) if metadata.is_file() => {
+                self.current = Some(read_file(&path, &self.options));
+            }
+            // Opening a named pipe blocks until a writer appears, so only regular files
+            // are opened; `-` reads standard input.
+            Ok(_) => {
+                let reason = "not a regular file (a device, socket or pipe); not read. Use - to read standard input".to_string();
+                return Some(Some(Err(InputError::new(label(&path), None, reason))));
+            }
             Err(error) => return Some(Some(Err(open_error(&path, &error)))),
         }
         Some(None)
