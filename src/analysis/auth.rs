@@ -86,8 +86,8 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
 
     // Step 1: Authentication-Results and ARC-Authentication-Results (RFC 8601, RFC 8617).
     let mut results = Vec::new();
-    let mut trusted_below: Vec<String> = Vec::new();
-    for header in &block.fields {
+    let mut trusted_below: Vec<EdgeRun> = Vec::new();
+    for (index, header) in block.fields.iter().enumerate() {
         let arc = header.is("ARC-Authentication-Results");
         if !arc && !header.is("Authentication-Results") {
             continue;
@@ -103,11 +103,16 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
             through_eop,
             config,
         );
+        let methods: Vec<String> = parsed.results.iter().map(|r| r.method.clone()).collect();
         let trusted = !arc
             && receiver
             && window.admits(
-                header.line,
-                parsed.authserv_id.as_deref(),
+                EdgeField {
+                    line: header.line,
+                    index,
+                    id: parsed.authserv_id.as_deref(),
+                    methods: &methods,
+                },
                 &mut trusted_below,
             );
         for finding in &parsed.findings {
@@ -132,12 +137,24 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
     flag_forged_copies(&results, window.boundary, &mut findings);
 
     // Step 2: Received-SPF (RFC 7208 section 9.1), trusted by position like the results.
-    let mut spf_below: Vec<String> = Vec::new();
+    let mut spf_below: Vec<EdgeRun> = Vec::new();
+    let spf_method = ["spf".to_string()];
     let received_spf = block
-        .all("Received-SPF")
-        .map(|header| SpfField {
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, header)| header.is("Received-SPF"))
+        .map(|(index, header)| SpfField {
             line: header.line,
-            trusted: window.admits(header.line, Some("received-spf"), &mut spf_below),
+            trusted: window.admits(
+                EdgeField {
+                    line: header.line,
+                    index,
+                    id: Some("received-spf"),
+                    methods: &spf_method,
+                },
+                &mut spf_below,
+            ),
             parsed: parse_received_spf(&header.value),
         })
         .collect();
@@ -164,9 +181,12 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
 }
 
 /// Where the recipient's own stamps can sit. Fields above the first external hop's
-/// Received field were added by the recipient's systems. Some receivers (Gmail) write their
-/// results just below their own edge Received field, so the first field of each kind in
-/// the block between that Received field and the next one below is admitted too.
+/// Received field were added by the recipient's systems. Some receivers write their results
+/// just below their own edge Received field: Gmail one field, Postfix with a milter (Proton
+/// Mail) one field per method. So in the block between that Received field and the next one
+/// below, the first field of each authserv-id is admitted, and so are the fields right after
+/// it with the same id while each adds methods not seen yet. A copy the sender wrote repeats
+/// a method or is separated from the run, and is not admitted.
 struct TrustWindow {
     /// Line of the first external hop's Received field.
     boundary: Option<usize>,
@@ -186,23 +206,55 @@ impl TrustWindow {
         TrustWindow { boundary, below }
     }
 
-    /// Tells whether a field at `line` was written by the recipient's systems; `seen`
-    /// remembers which ids were admitted below the boundary so only the first counts.
-    fn admits(&self, line: usize, id: Option<&str>, seen: &mut Vec<String>) -> bool {
+    /// Tells whether `field` was written by the recipient's systems; `runs` remembers what
+    /// was admitted below the boundary, per authserv-id.
+    fn admits(&self, field: EdgeField<'_>, runs: &mut Vec<EdgeRun>) -> bool {
         let Some(boundary) = self.boundary else {
             return false;
         };
-        if line < boundary {
+        if field.line < boundary {
             return true;
         }
-        let in_edge_block = line > boundary && self.below.is_none_or(|below| line < below);
-        let key = id.unwrap_or("").to_ascii_lowercase();
-        if in_edge_block && !seen.contains(&key) {
-            seen.push(key);
+        let in_edge_block =
+            field.line > boundary && self.below.is_none_or(|below| field.line < below);
+        if !in_edge_block {
+            return false;
+        }
+        let id = field.id.unwrap_or("").to_ascii_lowercase();
+        let Some(run) = runs.iter_mut().find(|run| run.id == id) else {
+            runs.push(EdgeRun {
+                id,
+                last_index: field.index,
+                methods: field.methods.to_vec(),
+            });
+            return true;
+        };
+        let continues = field.index == run.last_index + 1;
+        let adds_methods = field.methods.iter().all(|m| !run.methods.contains(m));
+        if continues && adds_methods {
+            run.last_index = field.index;
+            run.methods.extend(field.methods.iter().cloned());
             return true;
         }
         false
     }
+}
+
+/// A result field below the trust boundary, as [`TrustWindow::admits`] weighs it.
+struct EdgeField<'a> {
+    line: usize,
+    /// Position among the header fields.
+    index: usize,
+    id: Option<&'a str>,
+    methods: &'a [String],
+}
+
+/// The fields of one authserv-id admitted below the boundary.
+struct EdgeRun {
+    id: String,
+    /// Position of the last admitted field among the header fields.
+    last_index: usize,
+    methods: Vec<String>,
 }
 
 /// Returns the line of the first external hop's Received field: fields above it were added
@@ -303,5 +355,73 @@ fn flag_forged_copies(
                 .with_header(field.header.clone()),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::{Report, analyze};
+    use crate::config::AnalysisConfig;
+    use crate::input::{InputOptions, read_bytes};
+
+    /// The receiver's own Received field, with results written below it by a milter.
+    const EDGE: &str = "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTP id 4Q; Tue, 8 Aug 2023 16:13:55 +0000\n";
+
+    fn analyse(fields: &str) -> Report {
+        let text = format!("{EDGE}{fields}From: a@example.org\nSubject: test\n\nbody\n");
+        let input = read_bytes(
+            "test.eml",
+            text.into_bytes(),
+            None,
+            &InputOptions::default(),
+        )
+        .into_iter()
+        .next()
+        .expect("one message")
+        .expect("message is read");
+        analyze(&input, &AnalysisConfig::default()).expect("message is analysed")
+    }
+
+    fn forged(report: &Report) -> bool {
+        report
+            .auth
+            .findings
+            .iter()
+            .any(|f| f.id == "auth.forged-results")
+    }
+
+    #[test]
+    fn milter_run_below_edge_trusted() {
+        let report = analyse(
+            "Authentication-Results: mx1.example.net; dmarc=none header.from=example.org\n\
+             Authentication-Results: mx1.example.net; spf=none smtp.mailfrom=example.org\n\
+             Authentication-Results: mx1.example.net; dkim=none\n",
+        );
+        let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
+        assert_eq!(trusted, [true, true, true]);
+        assert!(!forged(&report));
+    }
+
+    #[test]
+    fn repeated_method_below_edge_forged() {
+        let report = analyse(
+            "Authentication-Results: mx1.example.net; spf=fail smtp.mailfrom=example.org\n\
+             Authentication-Results: mx1.example.net; spf=pass smtp.mailfrom=example.org\n",
+        );
+        let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
+        assert_eq!(trusted, [true, false]);
+        assert!(forged(&report));
+    }
+
+    #[test]
+    fn separated_copy_below_edge_forged() {
+        let report = analyse(
+            "Authentication-Results: mx1.example.net; spf=fail smtp.mailfrom=example.org\n\
+             X-Example: between\n\
+             Authentication-Results: mx1.example.net; dkim=pass header.d=example.org\n",
+        );
+        let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
+        assert_eq!(trusted, [true, false]);
+        assert!(forged(&report));
     }
 }
