@@ -120,6 +120,11 @@ fn campaign_pattern(block: &HeaderBlock, exchange: bool, findings: &mut Vec<Find
 
 /// Step 2: headers named in a DKIM-Signature or ARC-Message-Signature `h=` that are absent.
 /// A name listed more than once and absent is deliberate over-signing, not removal.
+/// Headers that a signed message carries: From and Date are required (RFC 5322 section
+/// 3.6), and Subject and Message-ID are on nearly all mail, so a signer that lists them
+/// signed them, and their absence means removal.
+const PRESENT_WHEN_SIGNED: [&str; 4] = ["from", "date", "subject", "message-id"];
+
 fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mut Vec<Finding>) {
     let mut signatures: Vec<(&str, usize, &Vec<String>)> = auth
         .dkim_signatures
@@ -151,13 +156,21 @@ fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mu
         }
 
         // A signer that lists names more than once over-signs (RFC 6376 section 8.15): it
-        // signs absent headers on purpose so none can be added. Exchange's header firewall
-        // removes X-MS-Exchange-* fields at organisation boundaries after signing.
+        // signs absent headers on purpose so none can be added. Signers also list names of
+        // headers that are absent to sign their absence (RFC 6376 section 5.4): Exim's
+        // default list is the whole set of RFC 4871 section 5.5, with Cc, Reply-To, List-*
+        // and Resent-*. So only the headers every signed message carries count as removed.
+        // Exchange's header firewall removes X-MS-Exchange-* fields at organisation
+        // boundaries after signing.
         let oversigns = signed
             .iter()
             .any(|n| signed.iter().filter(|m| m.eq_ignore_ascii_case(n)).count() > 1);
-        let expected =
-            |name: &String| oversigns || name.to_ascii_lowercase().starts_with("x-ms-exchange-");
+        let expected = |name: &String| {
+            let name = name.to_ascii_lowercase();
+            oversigns
+                || name.starts_with("x-ms-exchange-")
+                || !PRESENT_WHEN_SIGNED.contains(&name.as_str())
+        };
         let (explained, unexplained): (Vec<String>, Vec<String>) =
             missing.into_iter().partition(expected);
         if !unexplained.is_empty() {
@@ -177,7 +190,7 @@ fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mu
                 field,
                 line,
                 explained,
-                "The signer over-signs (lists names more than once, to sign their absence) or the header is one Exchange drops at organisation boundaries, so its absence is expected.",
+                "The signer over-signs (lists names more than once), lists headers that are often absent to sign their absence, or the header is one Exchange drops at organisation boundaries, so its absence is expected.",
             ));
         }
     }
@@ -340,4 +353,42 @@ fn no_external_hop(chain: &RelayChain, exchange: bool, findings: &mut Vec<Findin
         )
         .with_header("Received"),
     );
+}
+
+#[cfg(test)]
+mod signed_header_tests {
+    use crate::analysis::analyze;
+    use crate::config::AnalysisConfig;
+    use crate::input::{InputOptions, read_bytes};
+
+    #[test]
+    fn only_always_present_headers_count_as_removed() {
+        let text = "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; h=from:subject:date:cc:reply-to; bh=AAAA; b=AAAA\n\
+                    From: a@example.org\n\
+                    Date: Tue, 8 Aug 2023 16:13:55 +0000\n\
+                    \n\
+                    body\n";
+        let input = read_bytes(
+            "test.eml",
+            text.as_bytes().to_vec(),
+            None,
+            &InputOptions::default(),
+        )
+        .into_iter()
+        .next()
+        .expect("one message")
+        .expect("message is read");
+        let report = analyze(&input, &AnalysisConfig::default()).expect("analysed");
+        let finding = |id: &str| {
+            report
+                .findings
+                .iter()
+                .find(|f| f.id == id)
+                .unwrap_or_else(|| panic!("no {id}"))
+                .headers
+                .clone()
+        };
+        assert_eq!(finding("stripped.signed-header-missing"), ["subject"]);
+        assert_eq!(finding("stripped.signed-header-absent"), ["cc", "reply-to"]);
+    }
 }
