@@ -59,24 +59,136 @@ fn carrier_domains(report: &Report) -> Vec<String> {
     .collect()
 }
 
-/// Returns the organisational domain of the list named by List-Id (RFC 2919 section 3,
-/// `<list-label.domain>`) or by a List-Post mailto address (RFC 2369 section 3.4).
+/// Returns the organisational domain of the list that sent the message, from the first of:
+/// List-Id (RFC 2919 section 3, `<list-label.domain>`), a mailto address of List-Post or
+/// of the other RFC 2369 fields (List-Unsubscribe, List-Subscribe, List-Help, List-Owner),
+/// and ezmlm's `Mailing-List: list NAME@DOMAIN` (also written by Yahoo Groups).
 pub fn list_domain(report: &Report) -> Option<String> {
     let headers = &report.headers;
     let from_id = headers.value("List-Id").and_then(|value| {
         let inner = value.rsplit_once('<')?.1.split_once('>')?.0;
         org_domain(inner.trim())
     });
-    from_id.or_else(|| {
-        let post = headers.value("List-Post")?;
-        let mailto = post.split_once("mailto:")?.1;
-        let address = mailto.split(['>', '?']).next()?;
+    let mailto_domain = |name: &str| {
+        let value = headers.value(name)?;
+        let mailto = value.split_once("mailto:")?.1;
+        let address = mailto.split(['>', '?', ',']).next()?;
+        address_domain(address.trim()).and_then(|d| org_domain(&d))
+    };
+    let from_ezmlm = || {
+        let value = headers.value("Mailing-List")?;
+        let address = value
+            .trim()
+            .strip_prefix("list")?
+            .split([';', ' '])
+            .find(|t| t.contains('@'))?;
         address_domain(address).and_then(|d| org_domain(&d))
-    })
+    };
+    from_id
+        .or_else(|| {
+            [
+                "List-Post",
+                "List-Unsubscribe",
+                "List-Subscribe",
+                "List-Help",
+                "List-Owner",
+            ]
+            .into_iter()
+            .find_map(mailto_domain)
+        })
+        .or_else(from_ezmlm)
 }
 
 /// Tells whether a Reply-To organisational domain is the list's own, as when a list sends
 /// replies back to the list.
 pub fn is_list_reply(report: &Report, reply_org: &str) -> bool {
     list_domain(report).is_some_and(|list| list == reply_org)
+}
+
+/// Lowers `sender.reply-to-other-domain` to info when every Reply-To address is the mailing
+/// list's own, as when a list sends replies back to the list (RFC 2369 List-Post, RFC 2919
+/// List-Id): ordinary for list mail, and no sign of a spoofed sender.
+pub fn explain_list_reply(report: &mut Report) {
+    let reply_orgs: Vec<String> = report
+        .message
+        .reply_to
+        .iter()
+        .filter_map(|m| m.domain_lower())
+        .filter_map(|d| org_domain(&d))
+        .collect();
+    if reply_orgs.is_empty() || !reply_orgs.iter().all(|d| is_list_reply(report, d)) {
+        return;
+    }
+    for finding in &mut report.findings {
+        if finding.id == "sender.reply-to-other-domain" {
+            finding.severity = crate::finding::Severity::Info;
+            finding.title = "Reply-To points to the mailing list".into();
+            finding.detail = format!(
+                "{} The list headers (List-Id or List-Post) name the same domain, so the list sends replies back to itself.",
+                finding.detail
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::{Report, analyze};
+    use crate::config::AnalysisConfig;
+    use crate::finding::Severity;
+    use crate::input::{InputOptions, read_bytes};
+
+    fn analyse(fields: &str) -> Report {
+        let text = format!(
+            "From: Ann <ann@example.com>\nReply-To: group@example.net\n{fields}Subject: test\n\nbody\n"
+        );
+        let input = read_bytes(
+            "test.eml",
+            text.into_bytes(),
+            None,
+            &InputOptions::default(),
+        )
+        .into_iter()
+        .next()
+        .expect("one message")
+        .expect("message is read");
+        analyze(&input, &AnalysisConfig::default()).expect("analysed")
+    }
+
+    fn reply_to_severity(report: &Report) -> Option<Severity> {
+        report
+            .findings
+            .iter()
+            .find(|f| f.id == "sender.reply-to-other-domain")
+            .map(|f| f.severity)
+    }
+
+    #[test]
+    fn list_reply_is_info() {
+        let list_headers = [
+            "List-Id: Group <group.example.net>\n",
+            "List-Post: <mailto:group@example.net>\n",
+            "List-Unsubscribe: <mailto:group-unsubscribe@example.net>\n",
+            "Mailing-List: list group@example.net; contact group-owner@example.net\n",
+        ];
+        for fields in list_headers {
+            let report = analyse(fields);
+            assert_eq!(reply_to_severity(&report), Some(Severity::Info), "{fields}");
+            assert!(
+                !report
+                    .spoof
+                    .signals
+                    .iter()
+                    .any(|s| s.id == "reply-to-other-domain"),
+                "{fields}"
+            );
+        }
+    }
+
+    #[test]
+    fn reply_outside_list_stays_medium() {
+        let report = analyse("List-Id: Other <other.example.org>\n");
+        assert_eq!(reply_to_severity(&report), Some(Severity::Medium));
+        assert_eq!(reply_to_severity(&analyse("")), Some(Severity::Medium));
+    }
 }

@@ -132,6 +132,7 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
         msg: input.msg.clone(),
         verified: None,
     };
+    forwarding::explain_list_reply(&mut report);
     signals::add_sender_findings(&mut report, config);
     let tricks = impersonation::find_sender_tricks(&report.message, config);
     report.findings.extend(tricks);
