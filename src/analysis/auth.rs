@@ -294,9 +294,10 @@ fn is_trusted_receiver(
     config: &AnalysisConfig,
 ) -> bool {
     let Some(id) = authserv_id else {
-        // Exchange Online Protection writes its results without an authserv-id; trust that
-        // form only on mail that Exchange Online received.
-        return through_eop && config.trusted_authserv_ids.is_empty();
+        // Exchange Online Protection writes its results without an authserv-id, so no
+        // declared id can name them; trust that form on mail that Exchange Online received,
+        // by position like every other field.
+        return through_eop;
     };
     let id = id.to_ascii_lowercase();
     if !config.trusted_authserv_ids.is_empty() {
@@ -423,5 +424,38 @@ mod tests {
         let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
         assert_eq!(trusted, [true, false]);
         assert!(forged(&report));
+    }
+}
+
+#[cfg(test)]
+mod declared_id_tests {
+    use crate::analysis::analyze;
+    use crate::config::AnalysisConfig;
+    use crate::input::{InputOptions, read_bytes};
+
+    #[test]
+    fn exchange_results_trusted_with_declared_ids() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/clean-exchange-online.eml"
+        );
+        let bytes = std::fs::read(path).expect("sample");
+        let input = read_bytes("sample.eml", bytes, None, &InputOptions::default())
+            .into_iter()
+            .next()
+            .expect("one message")
+            .expect("message is read");
+        let config = AnalysisConfig {
+            trusted_authserv_ids: vec!["mx.example.org".into()],
+            ..AnalysisConfig::default()
+        };
+        let report = analyze(&input, &config).expect("analysed");
+        let exchange_form = report
+            .auth
+            .results
+            .iter()
+            .find(|f| f.parsed.authserv_id.is_none())
+            .expect("Exchange Online's results without authserv-id");
+        assert!(exchange_form.trusted);
     }
 }
