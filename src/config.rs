@@ -93,7 +93,7 @@ pub struct ConfigFile {
     #[serde(default)]
     pub trusted_authserv_ids: Vec<String>,
     #[serde(default)]
-    pub ip_lists: Vec<PathBuf>,
+    pub ip_lists: Vec<Spanned<PathBuf>>,
     #[serde(default)]
     pub weights: BTreeMap<Spanned<String>, u32>,
     #[serde(default)]
@@ -145,9 +145,17 @@ impl ConfigFile {
             path: display.clone(),
             reason: e.to_string(),
         })?;
-        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-            path: display,
-            reason: e.to_string().trim().replace('\n', " "),
+        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let position = e.span().map(|span| {
+                let before = text.get(..span.start).unwrap_or(&text);
+                let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+                let column = before.rsplit('\n').next().unwrap_or(before).chars().count() + 1;
+                format!("line {line}, column {column}: ")
+            });
+            ConfigError::Invalid {
+                path: display,
+                reason: format!("{}{}", position.unwrap_or_default(), e.message().trim()),
+            }
         })?;
         file.source = text;
         Ok(file)
@@ -206,11 +214,19 @@ impl AnalysisConfig {
         }
         for connector in &file.connectors {
             let ip = connector.ip.get_ref();
-            let text = match &connector.name {
-                Some(name) => format!("{ip}={name}"),
-                None => ip.clone(),
-            };
-            self.add_connector(&text, &file.location(path, connector.ip.span().start))?;
+            let net = parse_net(ip).ok_or_else(|| ConfigError::Value {
+                key: "connectors.ip".into(),
+                value: ip.clone(),
+                location: file.location(path, connector.ip.span().start),
+                reason:
+                    "expected an IP address or CIDR network, such as 192.0.2.25 or 198.51.100.0/24"
+                        .into(),
+            })?;
+            self.connectors.entries.push(IpListEntry {
+                net,
+                label: connector.name.clone(),
+                line: None,
+            });
         }
         self.trusted_authserv_ids.extend(
             file.trusted_authserv_ids
@@ -230,7 +246,14 @@ impl AnalysisConfig {
             .extend(lower(&file.trusted_arc_sealers));
         let base = path.parent().unwrap_or(Path::new("."));
         for list in &file.ip_lists {
-            self.add_ip_list(IpList::from_file(&base.join(list))?);
+            let list_path = base.join(list.get_ref());
+            let loaded = IpList::from_file(&list_path).map_err(|error| ConfigError::Value {
+                key: "ip_lists".into(),
+                value: list.get_ref().display().to_string(),
+                location: file.location(path, list.span().start),
+                reason: error.to_string(),
+            })?;
+            self.add_ip_list(loaded);
         }
         for (key, value) in &file.weights {
             self.weights
@@ -284,6 +307,21 @@ fn override_profile(
     let evidence = format!("declared in {}", path.display());
     if let Some(check) = changes.check {
         profile.check = check;
+    }
+    for name in &changes.always {
+        let twice = changes
+            .sometimes
+            .iter()
+            .any(|other| other.get_ref().eq_ignore_ascii_case(name.get_ref()));
+        if twice {
+            return Err(ConfigError::Value {
+                key: format!("profiles.{}.always", profile.id),
+                value: name.get_ref().clone(),
+                location: file.location(path, name.span().start),
+                reason: "also listed under sometimes; a header is either always written or not"
+                    .into(),
+            });
+        }
     }
     for name in &changes.sometimes {
         let position = profile.always.iter().position(|always| {

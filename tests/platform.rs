@@ -397,6 +397,26 @@ fn config_value_errors_name_line() {
     assert!(connector.contains("192.0.2.300"), "{connector}");
     assert!(connector.contains("line 3"), "{connector}");
 
+    assert!(connector.contains("connectors.ip"), "{connector}");
+
+    let list = config_from("org_domains = []\nip_lists = [\"missing-list.txt\"]\n")
+        .expect_err("missing IP list");
+    assert!(list.contains("ip_lists"), "{list}");
+    assert!(list.contains("missing-list.txt"), "{list}");
+    assert!(list.contains("line 2"), "{list}");
+
+    let syntax =
+        config_from("org_domains = [\"example.com\"\nvip_names = []\n").expect_err("syntax error");
+    assert!(syntax.contains("line 2, column 1"), "{syntax}");
+    assert!(
+        !syntax.contains('|'),
+        "no flattened caret diagram: {syntax}"
+    );
+
+    let twice = config_from("[profiles.gmail]\nalways = [\"X-A\"]\nsometimes = [\"x-a\"]\n")
+        .expect_err("header both always and sometimes");
+    assert!(twice.contains("also listed under sometimes"), "{twice}");
+
     let weight = config_from("[weights]\n\"no-such-signal\" = 5\n").expect_err("unknown weight");
     assert!(weight.contains("weights.no-such-signal"), "{weight}");
     assert!(weight.contains("line 2"), "{weight}");

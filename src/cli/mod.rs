@@ -274,6 +274,10 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(error) if is_broken_pipe(error.as_ref()) => {
+            // The reader of standard output went away (`| head`): nothing left to report.
+            ExitCode::Done
+        }
         Err(error) => {
             // Errors can name input paths, and a file name can carry escape sequences.
             let message = crate::report::escape::escape_terminal(&error.to_string());
@@ -281,4 +285,11 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::Error
         }
     }
+}
+
+/// Tells whether an error is a write to a closed pipe.
+fn is_broken_pipe(error: &(dyn std::error::Error + 'static)) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -188,6 +188,10 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         |outcome| sink.handle(outcome),
     )?;
     if let Some(error) = sink.write_error {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader of the output went away (`| head`): nothing left to report.
+            return Ok(ExitCode::Done);
+        }
         return Err(format!("cannot write output: {error}").into());
     }
     if let Some(verifier) = &verifier {
