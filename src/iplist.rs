@@ -88,6 +88,14 @@ impl IpList {
             .file_stem()
             .map_or_else(|| display.clone(), |s| s.to_string_lossy().into_owned());
         let entries = parse_list_text(&text, &display)?;
+        for entry in entries.iter().filter(|e| is_non_public(e.net.network())) {
+            tracing::warn!(
+                list = %path.display(),
+                line = entry.line.unwrap_or_default(),
+                entry = %entry.net,
+                "IP list entry is a private, loopback or link-local network, which mailtrace never matches"
+            );
+        }
         Ok(IpList {
             name,
             source: display,
