@@ -231,13 +231,13 @@ fn msg_stream_size_limit_is_an_error_record() {
 fn limits_are_set_from_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("many.eml");
-    let fields: String = (0..12)
+    let fields: String = (0..30)
         .map(|i| format!("Received: from h{i}.example.com by mx.example.org; Mon, 3 Mar 2025 10:00:{i:02} +0000\n"))
         .collect();
     std::fs::write(&path, headers_then_body(&fields)).unwrap();
     let cases: [(&[&str], &str); 3] = [
         (&["--max-header-fields", "5"], "input.limit-reached"),
-        (&["--max-header-bytes", "100"], "input.limit-reached"),
+        (&["--max-header-bytes", "1024"], "input.limit-reached"),
         (&["--max-hops", "3"], "chain.hop-limit-reached"),
     ];
     for (flags, id) in cases {

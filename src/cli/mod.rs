@@ -76,11 +76,11 @@ pub struct AnalysisArgs {
 #[derive(Debug, Args, Clone)]
 pub struct LimitArgs {
     /// Messages larger than this many bytes are cut to their header block (also the limit
-    /// for one message of an mbox).
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    /// for one message of an mbox); at least 1024.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, value_parser = parse_byte_limit)]
     pub max_message_bytes: usize,
-    /// Header parsing stops after this many bytes of header block.
-    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    /// Header parsing stops after this many bytes of header block; at least 1024.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024, value_parser = parse_byte_limit)]
     pub max_header_bytes: usize,
     /// Header parsing stops after this many header fields.
     #[arg(long, value_name = "N", default_value_t = 50_000)]
@@ -144,6 +144,19 @@ impl OnlineArgs {
             timeout: std::time::Duration::from_secs_f64(self.dns_timeout),
             cache_file: self.dns_cache.clone(),
         }))
+    }
+}
+
+/// Smallest byte limit accepted: below it not even a short header block fits, and every
+/// message would look empty.
+const MIN_BYTE_LIMIT: usize = 1024;
+
+fn parse_byte_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(bytes) if bytes >= MIN_BYTE_LIMIT => Ok(bytes),
+        _ => Err(format!(
+            "expected a number of bytes of at least {MIN_BYTE_LIMIT}"
+        )),
     }
 }
 
