@@ -3,11 +3,6 @@
 use clap::Parser;
 use mailtrace::cli::{Cli, run};
 
-// A scan allocates many small strings per message on every core; mimalloc's per-thread
-// heaps cut the time the system allocator spends on them (see BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = Cli::parse();
     init_logging(cli.verbose);
