@@ -486,7 +486,7 @@ fn arc_chain_validates() {
 /// file name.
 fn scan_records(folder: &Path, extra_args: &[&str]) -> std::collections::BTreeMap<String, Value> {
     let output = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-        .args(["scan", "--format", "jsonl", "--threads", "2"])
+        .args(["scan", "--format", "jsonl"])
         .args(extra_args)
         .arg(folder)
         .output()
@@ -520,7 +520,8 @@ fn scan_online_verifies_every_message() {
     }
     std::fs::write(dir.path().join("tampered.eml"), &tampered).unwrap();
 
-    let args = online_args(&server);
+    let mut args = online_args(&server);
+    args.extend(["--threads".to_string(), "2".to_string()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let records = scan_records(dir.path(), &args);
     assert_eq!(records.len(), 7);
@@ -556,7 +557,15 @@ fn scan_online_dead_server_is_temperror() {
 
     let records = scan_records(
         dir.path(),
-        &["--online", "--dns-server", &address, "--dns-timeout", "0.2"],
+        &[
+            "--online",
+            "--dns-server",
+            &address,
+            "--dns-timeout",
+            "0.2",
+            "--threads",
+            "1",
+        ],
     );
     assert_eq!(records.len(), 3);
     for (name, record) in &records {
@@ -565,6 +574,17 @@ fn scan_online_dead_server_is_temperror() {
             "{name}"
         );
     }
+    // After the first message the server is known to be down, and nothing more is sent.
+    let stopped = records
+        .values()
+        .filter(|r| {
+            r["verified"]["dns"]
+                .as_str()
+                .unwrap_or("")
+                .contains("not answering")
+        })
+        .count();
+    assert_eq!(stopped, 2, "later messages still queried a dead server");
 }
 
 #[test]

@@ -81,6 +81,8 @@ pub struct Store {
     answers: Mutex<BTreeMap<Key, StoredAnswer>>,
     /// Replay only: a name missing from the store is never looked up.
     offline: bool,
+    /// Set when the server stopped answering: no further query is sent in this run.
+    server_down: std::sync::atomic::AtomicBool,
 }
 
 /// The names one message requested and the lookups it may still send to a server. Each
@@ -140,6 +142,7 @@ impl Store {
         Store {
             answers: Mutex::new(BTreeMap::new()),
             offline,
+            server_down: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -205,11 +208,27 @@ impl Store {
             .cloned()
     }
 
+    /// Stops every further query of the run, because the server did not answer.
+    pub fn mark_server_down(&self) {
+        if !self.server_down.swap(true, Ordering::SeqCst) {
+            tracing::warn!(
+                "the DNS server does not answer; no more lookups are sent, and the remaining messages get temperror"
+            );
+        }
+    }
+
+    /// Tells whether the server stopped answering during this run.
+    pub fn is_server_down(&self) -> bool {
+        self.server_down.load(Ordering::SeqCst)
+    }
+
     /// Decides what mail-auth gets for a name the store has no answer for: `None` sends
     /// the query to the server, `Some(reason)` fails it with a temporary error.
     fn miss(&self, lookups: &Lookups) -> Option<&'static str> {
         if self.offline {
             Some("not in the DNS cache file")
+        } else if self.is_server_down() {
+            Some("the DNS server stopped answering earlier in this run")
         } else if !lookups.take_lookup() {
             Some("DNS lookup limit for one message reached")
         } else {

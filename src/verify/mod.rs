@@ -129,6 +129,11 @@ impl Verifier {
             dns: self.describe_source(),
             ..Verification::default()
         };
+        if self.store.is_server_down() {
+            verification
+                .dns
+                .push_str(" (not answering: no lookups sent)");
+        }
         let Some(parsed) = AuthenticatedMessage::parse(message) else {
             return verification;
         };

@@ -59,12 +59,35 @@ pub fn build_authenticator(
 /// stores the answers. Hickory's response cache serves names it resolved within their TTL.
 /// A failed lookup (timeout, SERVFAIL) is not stored and ends the pass, so a dead server
 /// costs at most one more timeout.
+///
+/// After a failed lookup, one query for the root zone's NS records tells a dead server from
+/// a dead domain. When the server does not answer that either, the store stops every
+/// further query of the run (see [`Store::mark_server_down`]), so a junk folder is not
+/// checked at one timeout per lookup.
 pub async fn store_answers(authenticator: &MessageAuthenticator, store: &Store, lookups: &Lookups) {
     for (record_type, name) in store.unanswered(lookups) {
         match lookup(authenticator, record_type, &name).await {
             Some(answer) => store.insert(answer),
-            None => break,
+            None => {
+                if !server_answers(authenticator).await {
+                    store.mark_server_down();
+                }
+                break;
+            }
         }
+    }
+}
+
+/// Tells whether the server answers a query for the root zone's NS records with any
+/// response, even a refusal; only a timeout or a network error counts as no answer.
+async fn server_answers(authenticator: &MessageAuthenticator) -> bool {
+    let root = mail_auth::hickory_resolver::Name::root();
+    match authenticator.resolver().lookup(root, HickoryType::NS).await {
+        Ok(_) => true,
+        Err(error) => !matches!(
+            error.kind(),
+            ProtoErrorKind::Timeout | ProtoErrorKind::Io(_) | ProtoErrorKind::NoConnections
+        ),
     }
 }
 
