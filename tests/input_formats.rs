@@ -96,6 +96,18 @@ fn br33_a_msg_without_transport_headers() {
         Some("2025-03-03T10:00:02Z")
     );
     assert_eq!(finding_ids(message), ["input.transport-headers-absent"]);
+
+    // The analysis explains the missing headers once, with the reader's finding.
+    let report =
+        mailtrace::analysis::analyze(message, &mailtrace::config::AnalysisConfig::default())
+            .expect("analysed");
+    let transport: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.id.as_str())
+        .filter(|id| id.contains("transport-headers"))
+        .collect();
+    assert_eq!(transport, ["input.transport-headers-absent"]);
 }
 
 #[test]

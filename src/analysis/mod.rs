@@ -113,7 +113,12 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     findings.extend(message.findings.iter().cloned());
     findings.extend(stripped);
     findings.extend(signals::ip_match_findings(&ip_matches));
-    if no_transport_headers {
+    // The .msg reader already explains a missing or emptied header stream; the general
+    // finding is for inputs that arrive without one and without that explanation.
+    let explained = input.findings.iter().any(|f| {
+        f.id == "input.transport-headers-absent" || f.id == "input.header-stream-stripped"
+    });
+    if no_transport_headers && !explained {
         findings.push(no_transport_headers_finding(input));
     }
     let mut report = Report {
