@@ -107,6 +107,8 @@ struct Building {
     /// Position in `bytes` where the body starts, once the header block has ended.
     body_start: Option<usize>,
     truncated: bool,
+    /// Whether the cut fell inside the header block, so part of it is missing.
+    header_cut: bool,
     /// Stream offset where the Content-Length field puts the end of the body.
     declared_end: Option<u64>,
     declared_blank_seen: bool,
@@ -233,6 +235,7 @@ impl<R: BufRead> MboxReader<R> {
             length: 0,
             body_start: None,
             truncated: false,
+            header_cut: false,
             declared_end: None,
             declared_blank_seen: false,
             deferred: Vec::new(),
@@ -387,9 +390,11 @@ impl<R: BufRead> MboxReader<R> {
             current.bytes.truncate(keep);
         }
         if current.truncated {
-            current
-                .findings
-                .push(truncated_finding(current.length, self.max_message_bytes));
+            current.findings.push(truncated_finding(
+                current.length,
+                self.max_message_bytes,
+                !current.header_cut,
+            ));
         }
         let message = InputMessage {
             source: Source {
@@ -491,6 +496,7 @@ fn cut_to_header_block(current: &mut Building) {
         current.bytes.truncate(body_start);
     }
     current.truncated = true;
+    current.header_cut = current.body_start.is_none();
     current.deferred.clear();
     current.declared_end = None;
 }
@@ -635,13 +641,22 @@ fn separator_finding() -> Finding {
     )
 }
 
-fn truncated_finding(length: u64, max: usize) -> Finding {
+/// Reports a message cut at the size limit; `whole_header` tells whether its header block
+/// ended within the limit.
+fn truncated_finding(length: u64, max: usize, whole_header: bool) -> Finding {
+    let kept = if whole_header {
+        "only its header block was kept".to_string()
+    } else {
+        format!(
+            "only the first {max} bytes of its header block were kept, so fields after them (perhaps From or Subject) are missing from the report"
+        )
+    };
     Finding::new(
         "input.message-truncated",
         Severity::Medium,
         "Message larger than the size limit: only its header block was read",
         format!(
-            "The message is {length} bytes, more than the {max}-byte limit, so only its header block was kept. Attachments and the body were not examined."
+            "The message is {length} bytes, more than the {max}-byte limit, so {kept}. Attachments and the body were not examined."
         ),
     )
 }

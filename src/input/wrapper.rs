@@ -177,14 +177,20 @@ pub fn rfc822_candidate(source: Source, mut bytes: Vec<u8>, max_bytes: usize) ->
 /// itself is larger) and returns the finding that reports the cut.
 pub fn cut_to_header_block(bytes: &mut Vec<u8>, max_bytes: usize) -> Finding {
     let size = bytes.len();
-    let end = header_block_end(bytes).unwrap_or(size).min(max_bytes);
-    bytes.truncate(end);
+    let header_end = header_block_end(bytes).filter(|&end| end <= max_bytes);
+    bytes.truncate(header_end.unwrap_or(max_bytes).min(size));
+    let kept = match header_end {
+        Some(_) => "only its header block was kept".to_string(),
+        None => format!(
+            "only the first {max_bytes} bytes of its header block were kept, so fields after them (perhaps From or Subject) are missing from the report"
+        ),
+    };
     Finding::new(
         "input.message-truncated",
         Severity::Medium,
         "Message larger than the size limit: only its header block was read",
         format!(
-            "The message is at least {size} bytes, more than the {max_bytes}-byte limit, so only its header block was kept. Attachments and the body were not examined."
+            "The message is at least {size} bytes, more than the {max_bytes}-byte limit, so {kept}. Attachments and the body were not examined."
         ),
     )
 }

@@ -350,3 +350,30 @@ fn end_probe_accepts_end_of_file_only() {
         "past the end of file"
     );
 }
+
+#[test]
+fn cut_inside_header_block_says_so() {
+    let long_field = format!("X-Long: {}\n", "z".repeat(300));
+    let input = format!(
+        "From -\nSubject: big\n{long_field}From: a@example.com\n\nbody\n\nFrom -\nSubject: small\n\nz\n"
+    );
+    let messages = split(input.as_bytes(), 100);
+    let detail = &messages[0]
+        .findings
+        .iter()
+        .find(|f| f.id == "input.message-truncated")
+        .expect("truncation finding")
+        .detail;
+    assert!(
+        detail.contains("first 100 bytes of its header block"),
+        "{detail}"
+    );
+
+    let big_body = format!("From -\nSubject: big\n\n{}\n", "y".repeat(500));
+    let messages = split(big_body.as_bytes(), 100);
+    let detail = &messages[0].findings[0].detail;
+    assert!(
+        detail.contains("only its header block was kept"),
+        "{detail}"
+    );
+}
