@@ -18,12 +18,13 @@ mod support {
 use common::corpus_dir;
 use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, TXT};
 use hickory_server::proto::rr::{Name, RData, Record};
+use mail_auth::MessageAuthenticator;
 use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{MessageAuthenticator, SpfResult};
 use mailtrace::analysis::analyze;
 use mailtrace::config::AnalysisConfig;
 use mailtrace::input::{InputOptions, read_bytes};
 use mailtrace::verify::resolver::{DnsSource, build_authenticator};
+use mailtrace::verify::spf::result_name;
 use mailtrace::verify::{Verifier, VerifyOptions};
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -31,7 +32,7 @@ use std::time::Duration;
 use support::dns::DnsServer;
 use yaml_rust2::{Yaml, YamlLoader};
 
-/// Client timeout per query; the server delays answers to slow names beyond it.
+/// Client timeout per query. The server delays its responses to slow names beyond it.
 const QUERY_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// RFC 7208 cases that pass with mail-auth 0.7 through a local server, out of 200. The
@@ -182,18 +183,6 @@ fn record_data(kind: &str, value: &Yaml) -> Option<RData> {
     }
 }
 
-fn spf_result_name(result: SpfResult) -> &'static str {
-    match result {
-        SpfResult::Pass => "pass",
-        SpfResult::Fail => "fail",
-        SpfResult::SoftFail => "softfail",
-        SpfResult::Neutral => "neutral",
-        SpfResult::TempError => "temperror",
-        SpfResult::PermError => "permerror",
-        SpfResult::None => "none",
-    }
-}
-
 /// Evaluates one suite case: MAIL FROM when the case has a sender, HELO otherwise.
 fn spf_case(authenticator: &MessageAuthenticator, case: &Yaml) -> Option<&'static str> {
     let ip: IpAddr = scalar(&case["host"])?.parse().ok()?;
@@ -218,7 +207,7 @@ fn spf_case(authenticator: &MessageAuthenticator, case: &Yaml) -> Option<&'stati
         })
     }));
     match evaluated {
-        Ok(output) => Some(spf_result_name(output.result())),
+        Ok(output) => Some(result_name(output.result())),
         Err(_) => Some("panic in mail-auth"),
     }
 }

@@ -295,8 +295,8 @@ fn is_trusted_receiver(
 ) -> bool {
     let Some(id) = authserv_id else {
         // Exchange Online Protection writes its results without an authserv-id, so no
-        // declared id can name them; trust that form on mail that Exchange Online received,
-        // by position like every other field.
+        // declared id can name them. That form is trusted on mail that Exchange Online
+        // received, by position like every other field.
         return through_eop;
     };
     let id = id.to_ascii_lowercase();
@@ -361,26 +361,16 @@ fn flag_forged_copies(
 
 #[cfg(test)]
 mod tests {
-    use crate::analysis::{Report, analyze};
-    use crate::config::AnalysisConfig;
-    use crate::input::{InputOptions, read_bytes};
+    use crate::analysis::Report;
+    use crate::analysis::test_support::analyse_text;
 
     /// The receiver's own Received field, with results written below it by a milter.
     const EDGE: &str = "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTP id 4Q; Tue, 8 Aug 2023 16:13:55 +0000\n";
 
     fn analyse(fields: &str) -> Report {
-        let text = format!("{EDGE}{fields}From: a@example.org\nSubject: test\n\nbody\n");
-        let input = read_bytes(
-            "test.eml",
-            text.into_bytes(),
-            None,
-            &InputOptions::default(),
-        )
-        .into_iter()
-        .next()
-        .expect("one message")
-        .expect("message is read");
-        analyze(&input, &AnalysisConfig::default()).expect("message is analysed")
+        analyse_text(&format!(
+            "{EDGE}{fields}From: a@example.org\nSubject: test\n\nbody\n"
+        ))
     }
 
     fn forged(report: &Report) -> bool {
@@ -429,9 +419,8 @@ mod tests {
 
 #[cfg(test)]
 mod declared_id_tests {
-    use crate::analysis::analyze;
+    use crate::analysis::test_support::analyse_bytes;
     use crate::config::AnalysisConfig;
-    use crate::input::{InputOptions, read_bytes};
 
     #[test]
     fn exchange_results_trusted_with_declared_ids() {
@@ -440,16 +429,11 @@ mod declared_id_tests {
             "/samples/clean-exchange-online.eml"
         );
         let bytes = std::fs::read(path).expect("sample");
-        let input = read_bytes("sample.eml", bytes, None, &InputOptions::default())
-            .into_iter()
-            .next()
-            .expect("one message")
-            .expect("message is read");
         let config = AnalysisConfig {
             trusted_authserv_ids: vec!["mx.example.org".into()],
             ..AnalysisConfig::default()
         };
-        let report = analyze(&input, &config).expect("analysed");
+        let report = analyse_bytes(bytes, &config);
         let exchange_form = report
             .auth
             .results

@@ -59,10 +59,11 @@ fn carrier_domains(report: &Report) -> Vec<String> {
     .collect()
 }
 
-/// Returns the organisational domain of the list that sent the message, from the first of:
-/// List-Id (RFC 2919 section 3, `<list-label.domain>`), a mailto address of List-Post or
-/// of the other RFC 2369 fields (List-Unsubscribe, List-Subscribe, List-Help, List-Owner),
-/// and ezmlm's `Mailing-List: list NAME@DOMAIN` (also written by Yahoo Groups).
+/// Returns the organisational domain of the list that sent the message. The first source
+/// that names one wins: List-Id (RFC 2919 section 3, `<list-label.domain>`), then a mailto
+/// address of List-Post or of the other RFC 2369 fields (List-Unsubscribe, List-Subscribe,
+/// List-Help, List-Owner), then ezmlm's `Mailing-List: list NAME@DOMAIN`, which Yahoo
+/// Groups also wrote.
 pub fn list_domain(report: &Report) -> Option<String> {
     let headers = &report.headers;
     let from_id = headers.value("List-Id").and_then(|value| {
@@ -133,26 +134,14 @@ pub fn explain_list_reply(report: &mut Report) {
 
 #[cfg(test)]
 mod tests {
-    use crate::analysis::{Report, analyze};
-    use crate::config::AnalysisConfig;
+    use crate::analysis::Report;
+    use crate::analysis::test_support::analyse_text;
     use crate::finding::Severity;
-    use crate::input::{InputOptions, read_bytes};
 
     fn analyse(fields: &str) -> Report {
-        let text = format!(
+        analyse_text(&format!(
             "From: Ann <ann@example.com>\nReply-To: group@example.net\n{fields}Subject: test\n\nbody\n"
-        );
-        let input = read_bytes(
-            "test.eml",
-            text.into_bytes(),
-            None,
-            &InputOptions::default(),
-        )
-        .into_iter()
-        .next()
-        .expect("one message")
-        .expect("message is read");
-        analyze(&input, &AnalysisConfig::default()).expect("analysed")
+        ))
     }
 
     fn reply_to_severity(report: &Report) -> Option<Severity> {

@@ -17,6 +17,9 @@ pub mod sender;
 pub mod signals;
 pub mod stripped;
 
+#[cfg(test)]
+pub(crate) mod test_support;
+
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;

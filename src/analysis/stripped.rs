@@ -357,9 +357,7 @@ fn no_external_hop(chain: &RelayChain, exchange: bool, findings: &mut Vec<Findin
 
 #[cfg(test)]
 mod signed_header_tests {
-    use crate::analysis::analyze;
-    use crate::config::AnalysisConfig;
-    use crate::input::{InputOptions, read_bytes};
+    use crate::analysis::test_support::analyse_text;
 
     #[test]
     fn only_always_present_headers_count_as_removed() {
@@ -368,17 +366,7 @@ mod signed_header_tests {
                     Date: Tue, 8 Aug 2023 16:13:55 +0000\n\
                     \n\
                     body\n";
-        let input = read_bytes(
-            "test.eml",
-            text.as_bytes().to_vec(),
-            None,
-            &InputOptions::default(),
-        )
-        .into_iter()
-        .next()
-        .expect("one message")
-        .expect("message is read");
-        let report = analyze(&input, &AnalysisConfig::default()).expect("analysed");
+        let report = analyse_text(text);
         let finding = |id: &str| {
             report
                 .findings

@@ -641,7 +641,7 @@ fn separator_finding() -> Finding {
     )
 }
 
-/// Reports a message cut at the size limit; `whole_header` tells whether its header block
+/// Reports a message cut at the size limit. `whole_header` is true when its header block
 /// ended within the limit.
 fn truncated_finding(length: u64, max: usize, whole_header: bool) -> Finding {
     let kept = if whole_header {

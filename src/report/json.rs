@@ -146,6 +146,7 @@ impl Serialize for HopJson<'_> {
         let hop = self.0;
         let r = &hop.received;
         let mut map = serializer.serialize_map(None)?;
+
         // The contract fields.
         map.serialize_entry("index", &hop.index)?;
         map.serialize_entry("from_host", &r.from_host)?;
@@ -165,6 +166,7 @@ impl Serialize for HopJson<'_> {
         map.serialize_entry("line", &hop.line)?;
         map.serialize_entry("reconstructed", &hop.reconstructed)?;
         map.serialize_entry("provider", &hop.provider)?;
+
         // Every other parsed field.
         map.serialize_entry("from_ip_zone", &r.from_ip_zone)?;
         map.serialize_entry("by_ip_zone", &r.by_ip_zone)?;
@@ -473,6 +475,7 @@ pub fn message_json(report: &Report) -> ReportJson<'_> {
 
 /// Returns the JSON Lines record of one report as one line of text, without a line break.
 pub fn message_line(report: &Report) -> String {
-    // serde_json fails only on map keys that are not strings, and these types have none.
+    // serde_json fails only on map keys that are not strings or on a Serialize impl that
+    // returns an error. The report types have neither, so the empty string is never used.
     serde_json::to_string(&message_json(report)).unwrap_or_default()
 }

@@ -122,7 +122,7 @@ impl Verifier {
     }
 
     /// Verifies one message whose analysis is `report`. Safe to call from several threads at
-    /// once: answers are shared, and each call has its own lookup budget.
+    /// once, because the stored DNS answers are shared and each call has its own lookup budget.
     pub fn verify(&self, message: &[u8], report: &Report) -> Verification {
         let lookups = cache::Lookups::new(LOOKUP_BUDGET);
         let mut verification = Verification {
@@ -248,11 +248,7 @@ pub fn attach(verifier: &Verifier, message: &[u8], report: &mut Report) {
         verifier.verify(message, report)
     }));
     let verification = verified.unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<&str>()
-            .map(|text| text.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
+        let reason = crate::scan::panic_message(panic.as_ref());
         tracing::error!(%reason, "re-verification panicked");
         Verification {
             dns: verifier.describe_source(),

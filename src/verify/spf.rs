@@ -21,7 +21,7 @@ pub struct SpfCheck {
     pub domain: String,
     pub ip: IpAddr,
     pub result: String,
-    /// Why mailtrace changed mail-auth's result, when it did.
+    /// Reason for changing mail-auth's result, when mailtrace changed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -113,7 +113,7 @@ pub async fn check(
             .await;
         let mut check = spf_check("mailfrom", output.domain(), ip, &output);
         apply_void_limit(&mut check, authenticator, spf_lookups, mark).await;
-        // NOTE: DMARC still sees mail-auth's own SPF output, which cannot be changed from
+        // NOTE: DMARC still evaluates mail-auth's own SPF output, which cannot be changed from
         // outside mail-auth, so a result turned into permerror here may count as aligned.
         outcome.checks.push(check);
         outcome.mail_from = Some((output.domain().to_string(), output));
