@@ -152,6 +152,11 @@ impl<R: BufRead> MboxReader<R> {
     }
 
     fn step(&mut self) {
+        match self.append_plain_lines() {
+            Ok(0) => {}
+            Ok(_) => return,
+            Err(error) => return self.fail(error),
+        }
         let line = match self.take_line() {
             Ok(Some(line)) => line,
             Ok(None) => return self.finish_stream(),
@@ -381,6 +386,36 @@ impl<R: BufRead> MboxReader<R> {
         self.lines.recycle(line.bytes);
     }
 
+    /// Appends the body lines that cannot end the message (none starts with `From `) in one
+    /// run, as [`MboxReader::append`] would one by one. Returns the number of bytes taken,
+    /// 0 when the next line needs the line-by-line path: in the header block, after a cut,
+    /// with a line looked ahead, or when the line is a separator candidate, is too long or
+    /// crosses the declared end of the body.
+    fn append_plain_lines(&mut self) -> std::io::Result<usize> {
+        let Some(current) = &mut self.current else {
+            return Ok(0);
+        };
+        if self.lookahead.is_some() || current.body_start.is_none() || current.truncated {
+            return Ok(0);
+        }
+        let start = current.bytes.len();
+        let room = self.max_message_bytes.saturating_sub(start);
+        let taken = self
+            .lines
+            .take_plain_lines(&mut current.bytes, room, current.declared_end)?;
+        if taken == 0 {
+            return Ok(0);
+        }
+        current.length += taken as u64;
+        let run = &current.bytes[start..];
+        let before_last = &run[..run.len() - 1];
+        let last_line = memchr::memrchr(b'\n', before_last).map_or(run, |i| &run[i + 1..]);
+        let blank = last_line == b"\n" || last_line == b"\r\n";
+        current.trailing_blank = if blank { last_line.len() } else { 0 };
+        self.previous_blank = blank;
+        Ok(taken)
+    }
+
     fn finish_current(&mut self) {
         let Some(mut current) = self.current.take() else {
             return;
@@ -468,7 +503,15 @@ fn declared_end(current: &Building, body_offset: u64, max: usize) -> Option<u64>
 
 /// Returns the value of the first Content-Length field of a header block.
 fn content_length(header: &[u8]) -> Option<u64> {
-    header.split(|&b| b == b'\n').find_map(|line| {
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', header).map(|i| i + 1));
+    line_starts.into_iter().find_map(|start| {
+        // Most lines are other fields or folded continuations; the first byte rules them out
+        // without looking for a colon.
+        let rest = header.get(start..)?;
+        if !rest.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'c')) {
+            return None;
+        }
+        let line = rest.split(|&b| b == b'\n').next()?;
         let name = header_field_name(line)?;
         if !name.eq_ignore_ascii_case(b"Content-Length") {
             return None;

@@ -274,10 +274,12 @@ fn rfc822_originals(bytes: &[u8], depth: usize) -> Vec<Original> {
 ///
 /// [`attached_message_bytes`] accepts a part only by a `message/` or Outlook content type,
 /// an `.eml` or `.msg` name, or content that starts like a Compound File Binary. Parts of a
-/// `multipart/digest` are `message/rfc822` by default (RFC 2046 section 5.1.5). So the raw
-/// bytes must contain one of these marks, compared case-insensitively: the type, the name
-/// extension, a name parameter encoded by RFC 2047 or RFC 2231 (which hides the
-/// extension), or the CFB signature raw, in base64 or in quoted-printable.
+/// `multipart/digest` are `message/rfc822` by default (RFC 2046 section 5.1.5). So the
+/// header lines must contain one of these marks, compared case-insensitively: the type, the
+/// name extension, a name parameter encoded by RFC 2047 or RFC 2231 (which hides the
+/// extension); or a part's first body line must hold the CFB signature raw, in base64 or in
+/// quoted-printable. Only those lines are searched ([`mime_header_lines`]), not the
+/// encoded contents of the parts.
 /// NOTE: a base64 body whose first line breaks inside its first 8 characters hides the
 /// signature; mail clients write 76-character lines.
 fn may_hold_attached_message(bytes: &[u8]) -> bool {
@@ -291,11 +293,57 @@ fn may_hold_attached_message(bytes: &[u8]) -> bool {
         b"0m8r4kgx",
         b"=d0=cf=11=e0",
     ];
-    let lower = bytes.to_ascii_lowercase();
+    let lower = mime_header_lines(bytes);
     MARKS
         .iter()
         .any(|mark| memchr::memmem::find(&lower, mark).is_some())
         || has_encoded_name_parameter(&lower)
+}
+
+/// Returns, in lower case, the lines where MIME structure is declared: the message's header
+/// block, each block of lines from a line starting with `--` (a boundary) up to the next
+/// empty line, and the first line after each of these blocks, where an attachment's content
+/// starts. A boundary is not matched against the declared one, so text that merely starts
+/// with `--` adds lines too; the search can only widen. Boundaries are found with one byte
+/// search, so the lines of the parts' contents are not visited one by one.
+fn mime_header_lines(bytes: &[u8]) -> Vec<u8> {
+    let mut lower = Vec::new();
+    let mut covered = 0;
+    for start in std::iter::once(0).chain(memchr::memmem::find_iter(bytes, b"\n--").map(|i| i + 1))
+    {
+        if start < covered {
+            continue;
+        }
+        let (blank_end, content_line_end) = header_lines_end(bytes, start);
+        append_lower(&mut lower, &bytes[start..content_line_end]);
+        // The first content line may itself be a boundary, which starts the next block.
+        covered = blank_end;
+    }
+    lower
+}
+
+/// Returns where the block of lines starting at `start` ends, just after its first empty
+/// line, and where the line after that ends.
+fn header_lines_end(bytes: &[u8], start: usize) -> (usize, usize) {
+    let line_end =
+        |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i + 1);
+    let mut position = start;
+    while position < bytes.len() {
+        let end = line_end(position);
+        let blank = bytes[position..end].trim_ascii().is_empty();
+        position = end;
+        if blank {
+            return (position, line_end(position));
+        }
+    }
+    (position, position)
+}
+
+fn append_lower(lower: &mut Vec<u8>, bytes: &[u8]) {
+    let start = lower.len();
+    lower.extend_from_slice(bytes);
+    lower[start..].make_ascii_lowercase();
+    lower.push(b'\n');
 }
 
 /// Tells whether lower-case message bytes have a `name` or `filename` parameter in RFC 2231
@@ -441,7 +489,12 @@ mod prefilter_tests {
 
     #[test]
     fn attached_message_marks_are_found() {
-        let cases: [(&[u8], bool); 11] = [
+        let cases: [(&[u8], bool); 16] = [
+            (b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\nsee report.eml\r\n--b\r\n\r\nx\r\n--b--\r\n", false),
+            (b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b\r\nContent-Type: Message/RFC822\r\n\r\n", true),
+            (b"Content-Type: multipart/mixed; boundary=b\r\n\r\npreamble\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n0M8R4KGxGuEAAAAA\r\n", true),
+            (b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n\r\n0M8R4KGxGuEAAAAA\r\n", false),
+            (b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; name=x.msg\r\n\r\n", true),
             (b"Content-Type: multipart/digest; boundary=x\r\n\r\n--x\r\n\r\n", true),
             (b"Subject: hi\r\n\r\nplain text", false),
             (b"Content-Type: Message/RFC822\r\n\r\n", true),

@@ -92,7 +92,49 @@ impl<R: BufRead> LineReader<R> {
         self.offset += line.length;
         Ok((line.length > 0).then_some(line))
     }
+
+    /// Appends to `into` the complete lines at the front of the read buffer up to the next
+    /// line that starts with `From `, so that the body of a message is copied in runs instead
+    /// of line by line. Takes at most `limit` bytes, and only lines that end at or before
+    /// stream offset `stop`. Returns the number of bytes taken: 0 when the next line has to
+    /// be read with [`LineReader::next_line`] (it starts with `From `, is incomplete in the
+    /// buffer, or does not fit).
+    pub fn take_plain_lines(
+        &mut self,
+        into: &mut Vec<u8>,
+        limit: usize,
+        stop: Option<u64>,
+    ) -> std::io::Result<usize> {
+        let buffer = loop {
+            match self.reader.fill_buf() {
+                Ok(buffer) => break buffer,
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+            }
+        };
+        if buffer.len() < SEPARATOR.len() || buffer.starts_with(SEPARATOR) {
+            return Ok(0);
+        }
+        let mut window = buffer.len().min(limit);
+        if let Some(stop) = stop {
+            let before_stop =
+                usize::try_from(stop.saturating_sub(self.offset)).unwrap_or(usize::MAX);
+            window = window.min(before_stop);
+        }
+        let window = &buffer[..window];
+        let end = match memchr::memmem::find(window, b"\nFrom ") {
+            Some(newline) => newline + 1,
+            None => memchr::memrchr(b'\n', window).map_or(0, |newline| newline + 1),
+        };
+        into.extend_from_slice(&window[..end]);
+        self.reader.consume(end);
+        self.offset += end as u64;
+        Ok(end)
+    }
 }
+
+/// The start of an mbox separator line.
+const SEPARATOR: &[u8] = b"From ";
 
 #[cfg(test)]
 mod tests {
@@ -112,6 +154,25 @@ mod tests {
         assert_eq!((lines[1].offset, lines[1].is_blank()), (4, true));
         assert_eq!((lines[2].offset, lines[2].length), (5, 4));
         assert!(!lines[2].is_blank());
+    }
+
+    #[test]
+    fn plain_lines_stop_before_from_lines_limits_and_stop_offsets() {
+        let input = b"one\ntwo\nFrom x\nthree\n";
+        let mut reader = LineReader::new(std::io::BufReader::new(&input[..]), 100);
+        let mut into = Vec::new();
+        assert_eq!(reader.take_plain_lines(&mut into, 100, None).unwrap(), 8);
+        assert_eq!(into, b"one\ntwo\n");
+        assert_eq!(reader.take_plain_lines(&mut into, 100, None).unwrap(), 0);
+        assert_eq!(reader.next_line().unwrap().unwrap().bytes, b"From x\n");
+        assert_eq!(reader.offset(), 15);
+
+        let mut reader = LineReader::new(std::io::BufReader::new(&input[..]), 100);
+        let mut into = Vec::new();
+        assert_eq!(reader.take_plain_lines(&mut into, 6, None).unwrap(), 4);
+        assert_eq!(reader.take_plain_lines(&mut into, 100, Some(7)).unwrap(), 0);
+        assert_eq!(reader.take_plain_lines(&mut into, 100, Some(8)).unwrap(), 4);
+        assert_eq!(into, b"one\ntwo\n");
     }
 
     #[test]
