@@ -93,5 +93,5 @@ fn looks_like_field(text: &[u8]) -> bool {
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
+    memchr::memchr(needle, haystack)
 }

@@ -161,7 +161,7 @@ fn is_blank(line: &[u8]) -> bool {
 /// Decodes header bytes: UTF-8 when valid, otherwise windows-1252. Returns the text and
 /// whether 8-bit bytes were present and whether the fallback was used.
 pub fn decode_header_bytes(bytes: &[u8]) -> (String, bool, bool) {
-    let eight_bit = bytes.iter().any(|&b| b >= 0x80);
+    let eight_bit = !bytes.is_ascii();
     match std::str::from_utf8(bytes) {
         Ok(text) => (text.to_string(), eight_bit, false),
         Err(_) => {
@@ -355,8 +355,11 @@ impl<'a> Splitter<'a> {
         let first = self.lines[index];
         let name_text = String::from_utf8_lossy(name).into_owned();
         let colon = first.text.iter().position(|&b| b == b':').unwrap_or(0);
-        let mut raw_bytes: Vec<u8> = first.text[colon + 1..].to_vec();
-        let mut value_bytes: Vec<u8> = raw_bytes.clone();
+        let after_colon = &first.text[colon + 1..];
+        let mut raw_bytes: Vec<u8> = after_colon
+            .strip_prefix(b" ")
+            .unwrap_or(after_colon)
+            .to_vec();
         self.note_line(&first, &name_text);
 
         let mut next = index + 1;
@@ -367,20 +370,24 @@ impl<'a> Splitter<'a> {
             }
             raw_bytes.push(b'\n');
             raw_bytes.extend_from_slice(line.text);
-            value_bytes.extend_from_slice(line.text);
             self.note_line(&line, &name_text);
             next += 1;
         }
 
+        // The unfolded value is the raw value without its folding line breaks; both
+        // decodings map LF to LF, so removing it after decoding gives the same text.
         let (raw, eight_bit, fallback) = decode_header_bytes(&raw_bytes);
-        let value = decode_header_bytes(&value_bytes).0.trim().to_string();
+        let value = if next > index + 1 {
+            raw.replace('\n', "").trim().to_string()
+        } else {
+            raw.trim().to_string()
+        };
         if eight_bit {
             self.eight_bit_fields.push(name_text.clone());
         }
         if fallback {
             self.fallback_fields.push(name_text.clone());
         }
-        let raw = raw.strip_prefix(' ').unwrap_or(&raw).to_string();
         self.block.fields.push(Header {
             name: name_text,
             raw,
@@ -395,7 +402,9 @@ impl<'a> Splitter<'a> {
         if line.length > 998 {
             self.long_lines.push(line.line_number);
         }
-        if line.text.contains(&b'\r') && !self.bare_cr_fields.iter().any(|f| f == field) {
+        if memchr::memchr(b'\r', line.text).is_some()
+            && !self.bare_cr_fields.iter().any(|f| f == field)
+        {
             self.bare_cr_fields.push(field.to_string());
         }
     }

@@ -863,14 +863,14 @@ fn scan_comment(text: &str, r: &mut Received) {
     // Envelope sender: `(envelope-from <x>)`, `(envelope-sender <x>)`, Exim's
     // `(envelope-from x, uid 502)`.
     for marker in ["envelope-from", "envelope-sender"] {
-        if let Some(at) = lower.find(marker) {
+        if let Some(at) = find_ascii(&lower, marker) {
             let value = first_value(&text[at + marker.len()..]);
             set(&mut r.envelope_from, value);
         }
     }
 
     // List expansion: `(ORCPT <rfc822;member@example.net>)`.
-    if let Some(at) = lower.find("orcpt") {
+    if let Some(at) = find_ascii(&lower, "orcpt") {
         let after = text[at + 5..].trim_start().trim_start_matches('<');
         let after = strip_prefix_ci(after, "rfc822;").unwrap_or(after);
         let end = after.find(['>', ' ', ')', ',']).unwrap_or(after.len());
@@ -883,6 +883,22 @@ fn scan_comment(text: &str, r: &mut Received) {
     if lower.starts_with("exim ") {
         set(&mut r.mta, text);
     }
+}
+
+/// Returns the position of an ASCII `needle` in `text`. Comments are short, and a
+/// two-way string search costs more to set up than to run on them.
+fn find_ascii(text: &str, needle: &str) -> Option<usize> {
+    let (haystack, needle) = (text.as_bytes(), needle.as_bytes());
+    let first = *needle.first()?;
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(first, haystack.get(from..)?) {
+        let at = from + i;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Returns the first value after a marker: an angle address without its brackets, or a word up
@@ -900,19 +916,19 @@ fn first_value(text: &str) -> &str {
 /// (`using TLSv1.3 with cipher X`), Courier (`TLS: TLSv1/SSLv3, 168bits, X`) and Exim
 /// (`TLS1.2`, `TLSv1:DES-CBC3-SHA:168`, `tls_cipher TLS-1.0:X:32`).
 fn scan_tls(text: &str, lower: &str, r: &mut Received) {
-    if let Some(at) = lower.find("version=") {
+    if let Some(at) = find_ascii(&lower, "version=") {
         set(&mut r.tls_version, first_value(&text[at + 8..]));
     }
-    if let Some(at) = lower.find("cipher=") {
+    if let Some(at) = find_ascii(&lower, "cipher=") {
         set(&mut r.tls_cipher, first_value(&text[at + 7..]));
     }
-    if let Some(at) = lower.find("using ") {
+    if let Some(at) = find_ascii(&lower, "using ") {
         set(&mut r.tls_version, first_value(&text[at + 6..]));
-        if let Some(c) = lower.find("with cipher ") {
+        if let Some(c) = find_ascii(&lower, "with cipher ") {
             set(&mut r.tls_cipher, first_value(&text[c + 12..]));
         }
     }
-    if let Some(at) = lower.find("tls: ") {
+    if let Some(at) = find_ascii(&lower, "tls: ") {
         let segment = &text[at + 5..];
         set(&mut r.tls_version, first_value(segment));
         let cipher = segment
@@ -947,11 +963,11 @@ fn scan_tls(text: &str, lower: &str, r: &mut Received) {
 /// Courier/MDaemon `AUTH: MECH user`, CommuniGate `account x`.
 fn scan_auth(text: &str, lower: &str, r: &mut Received) {
     for marker in ["authenticated sender:", "authenticated user "] {
-        if let Some(at) = lower.find(marker) {
+        if let Some(at) = find_ascii(&lower, marker) {
             set(&mut r.auth_sender, first_value(&text[at + marker.len()..]));
         }
     }
-    if let Some(at) = lower.find("auth: ") {
+    if let Some(at) = find_ascii(&lower, "auth: ") {
         let segment = text[at + 6..].split(',').next().unwrap_or("");
         let words: Vec<&str> = segment.split_whitespace().collect();
         if let Some(user) = words.get(1).or(words.first()) {
