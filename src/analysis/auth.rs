@@ -81,7 +81,7 @@ impl AuthSection {
 pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfig) -> AuthSection {
     let window = TrustWindow::new(block, chain);
     let receivers = receiving_hosts(chain);
-    let through_eop = passed_through_exchange_online(chain);
+    let received_by_eop = received_by_exchange_online(&receivers);
     let mut findings = Vec::new();
 
     // Step 1: Authentication-Results and ARC-Authentication-Results (RFC 8601, RFC 8617).
@@ -100,7 +100,7 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
         let receiver = is_trusted_receiver(
             parsed.authserv_id.as_deref(),
             &receivers,
-            through_eop,
+            received_by_eop,
             config,
         );
         let methods: Vec<String> = parsed.results.iter().map(|r| r.method.clone()).collect();
@@ -134,7 +134,7 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
             parsed,
         });
     }
-    flag_forged_copies(&results, window.boundary, &mut findings);
+    flag_forged_copies(&results, window.boundary, received_by_eop, &mut findings);
 
     // Step 2: Received-SPF (RFC 7208 section 9.1), trusted by position like the results.
     let mut spf_below: Vec<EdgeRun> = Vec::new();
@@ -215,12 +215,17 @@ impl TrustWindow {
         if field.line < boundary {
             return true;
         }
+        // Exchange Online writes its id-less results above its edge Received field, never
+        // below it, so an id-less field below the boundary came from the sender.
+        let Some(id) = field.id else {
+            return false;
+        };
         let in_edge_block =
             field.line > boundary && self.below.is_none_or(|below| field.line < below);
         if !in_edge_block {
             return false;
         }
-        let id = field.id.unwrap_or("").to_ascii_lowercase();
+        let id = id.to_ascii_lowercase();
         let Some(run) = runs.iter_mut().find(|run| run.id == id) else {
             runs.push(EdgeRun {
                 id,
@@ -277,27 +282,27 @@ fn receiving_hosts(chain: &RelayChain) -> Vec<String> {
         .collect()
 }
 
-fn passed_through_exchange_online(chain: &RelayChain) -> bool {
-    chain.hops.iter().any(|hop| {
-        hop.received.by_host.as_deref().is_some_and(|by| {
-            let by = by.to_ascii_lowercase();
-            by.ends_with(".protection.outlook.com") || by.ends_with(".prod.outlook.com")
-        })
-    })
+/// Tells whether the recipient's own receiving hosts include Exchange Online. An upstream
+/// tenant that relayed the message to another receiver wrote its id-less results for
+/// itself, not for the recipient.
+fn received_by_exchange_online(receivers: &[String]) -> bool {
+    receivers
+        .iter()
+        .any(|by| by.ends_with(".protection.outlook.com") || by.ends_with(".prod.outlook.com"))
 }
 
 /// Decides whether an authserv-id names the recipient's own receiver.
 fn is_trusted_receiver(
     authserv_id: Option<&str>,
     receivers: &[String],
-    through_eop: bool,
+    received_by_eop: bool,
     config: &AnalysisConfig,
 ) -> bool {
     let Some(id) = authserv_id else {
         // Exchange Online Protection writes its results without an authserv-id, so no
         // declared id can name them. That form is trusted on mail that Exchange Online
         // received, by position like every other field.
-        return through_eop;
+        return received_by_eop;
     };
     let id = id.to_ascii_lowercase();
     if !config.trusted_authserv_ids.is_empty() {
@@ -322,10 +327,12 @@ fn same_org_domain(a: &str, b: &str) -> bool {
 }
 
 /// Flags an Authentication-Results field below the trust boundary whose authserv-id equals
-/// that of a trusted field: a copy the sender wrote to pass as the recipient's verdict.
+/// that of a trusted field, or that has Exchange Online's id-less form on mail Exchange
+/// Online received: a copy the sender wrote to pass as the recipient's verdict.
 fn flag_forged_copies(
     results: &[AuthField],
     boundary_line: Option<usize>,
+    received_by_eop: bool,
     findings: &mut Vec<Finding>,
 ) {
     let Some(boundary) = boundary_line else {
@@ -339,23 +346,41 @@ fn flag_forged_copies(
         .collect();
     let below = |f: &&AuthField| f.line > boundary && !f.trusted && !f.header.starts_with("ARC");
     for field in results.iter().filter(below) {
-        let Some(id) = field.parsed.authserv_id.as_deref() else {
-            continue;
+        let claimed = match field.parsed.authserv_id.as_deref() {
+            Some(id) if trusted_ids.contains(&id.to_ascii_lowercase()) => {
+                format!("names {id}, the recipient's own receiver")
+            }
+            Some(_) => continue,
+            None if received_by_eop => {
+                "has the form Exchange Online writes (no authserv-id), and Exchange Online received this message".to_string()
+            }
+            None => continue,
         };
-        if trusted_ids.contains(&id.to_ascii_lowercase()) {
-            findings.push(
-                Finding::new(
-                    "auth.forged-results",
-                    Severity::High,
-                    "Authentication-Results claims the recipient's receiver but predates it",
-                    format!(
-                        "The field at line {} names {id}, the recipient's own receiver, but sits below the first external hop, so the sender wrote it.",
-                        field.line
-                    ),
-                )
-                .with_header(field.header.clone()),
-            );
-        }
+        findings.push(
+            Finding::new(
+                "auth.forged-results",
+                Severity::High,
+                "Authentication-Results claims the recipient's receiver but predates it",
+                format!(
+                    "The field at line {} {claimed}, but sits below the first external hop, so the sender wrote it.",
+                    field.line
+                ),
+            )
+            .with_header(field.header.clone()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests_common {
+    use crate::analysis::Report;
+
+    pub fn forged(report: &Report) -> bool {
+        report
+            .auth
+            .findings
+            .iter()
+            .any(|f| f.id == "auth.forged-results")
     }
 }
 
@@ -373,13 +398,7 @@ mod tests {
         ))
     }
 
-    fn forged(report: &Report) -> bool {
-        report
-            .auth
-            .findings
-            .iter()
-            .any(|f| f.id == "auth.forged-results")
-    }
+    use super::tests_common::forged;
 
     #[test]
     fn milter_run_below_edge_trusted() {
@@ -414,6 +433,46 @@ mod tests {
         let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
         assert_eq!(trusted, [true, false]);
         assert!(forged(&report));
+    }
+}
+
+#[cfg(test)]
+mod exchange_form_tests {
+    use super::tests_common::forged;
+    use crate::analysis::Report;
+    use crate::analysis::test_support::analyse_text;
+
+    const INTERNAL: &str = "Received: from SJ0PR03CA0042.namprd03.prod.outlook.com (2603:10b6:a03:33e::17) by SJ0PR19MB6655.namprd19.prod.outlook.com (2603:10b6:a03:44b::7) with Microsoft SMTP Server id 15.20.6631.47; Mon, 7 Aug 2023 05:11:54 +0000\n";
+    const REAL: &str = "Authentication-Results: spf=fail (sender IP is 203.0.113.5) smtp.mailfrom=example.org; dkim=none (message not signed) header.d=none;dmarc=fail action=none header.from=example.org;compauth=fail reason=001\n";
+    const EDGE: &str = "Received: from mail.example.net (203.0.113.5) by DM6NAM11FT010.mail.protection.outlook.com (10.13.172.222) with Microsoft SMTP Server id 15.20.6631.42 via Frontend Transport; Mon, 7 Aug 2023 05:11:53 +0000\n";
+    const COPY: &str = "Authentication-Results: spf=pass (sender IP is 203.0.113.5) smtp.mailfrom=example.org; dkim=pass (signature was verified) header.d=example.org;dmarc=pass action=none header.from=example.org;compauth=pass reason=100\n";
+
+    fn analyse(fields: &str) -> Report {
+        analyse_text(&format!(
+            "{fields}From: a@example.org\nSubject: test\n\nbody\n"
+        ))
+    }
+
+    #[test]
+    fn id_less_copy_below_exchange_edge_is_forged() {
+        let report = analyse(&format!("{INTERNAL}{REAL}{EDGE}{COPY}"));
+        let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
+        assert_eq!(trusted, [true, false]);
+        assert!(forged(&report));
+    }
+
+    #[test]
+    fn id_less_copy_alone_is_forged_not_trusted() {
+        let report = analyse(&format!("{INTERNAL}{EDGE}{COPY}"));
+        assert!(!report.auth.has_trusted_results());
+        assert!(forged(&report));
+        assert!(
+            report
+                .spoof
+                .signals
+                .iter()
+                .any(|s| s.id == "forged-auth-results")
+        );
     }
 }
 
