@@ -325,15 +325,62 @@ fn mark_internal(hops: &mut [Hop], config: &AnalysisConfig) -> Option<usize> {
             .and_then(provider_range)
             .map(|range| range.provider);
     }
-    for hop in hops.iter_mut().rev() {
-        if from_side_is_internal(&hop.received, config) {
-            hop.internal = true;
+    for position in (0..hops.len()).rev() {
+        let older = position.checked_sub(1).map(|p| &hops[p]);
+        let internal = from_side_is_internal(&hops[position].received, config)
+            || continues_without_address(&hops[position], older);
+        if internal {
+            hops[position].internal = true;
         } else {
-            return Some(hop.index);
+            return Some(hops[position].index);
         }
     }
-    None
+    shared_edge_handover(hops)
 }
+
+/// With every hop internal, finds the oldest hop that a provider's shared edge received
+/// from a public address, and makes it the first external hop. Between two accounts of one
+/// mailbox provider (Gmail to Gmail), the sending side is the provider's outbound server
+/// for the other account: its address is the one to report, and the hops from the same
+/// organisational domain are otherwise all taken for the recipient's own relays.
+fn shared_edge_handover(hops: &mut [Hop]) -> Option<usize> {
+    let hop = hops.iter_mut().find(|hop| {
+        let public = sending_ip(&hop.received).is_some_and(|ip| !is_non_public(ip));
+        let by = hop.received.by_host.as_deref().unwrap_or("");
+        public
+            && SHARED_EDGES
+                .iter()
+                .any(|edge| by.eq_ignore_ascii_case(edge))
+    })?;
+    hop.internal = false;
+    Some(hop.index)
+}
+
+/// Tells whether a hop that records no sending address is a step inside one organisation:
+/// it hands the message on from the host that received the older hop, and its receiving
+/// host has a bare name or the sending host's organisational domain (`from
+/// mx-ext.example.net by store1`, below `from relay.example.org [192.0.2.7] by
+/// mx-ext.example.net`). Old MTAs recorded no addresses at all, so a hop between two
+/// organisations stays a candidate for the first external hop.
+fn continues_without_address(hop: &Hop, older: Option<&Hop>) -> bool {
+    if sending_ip(&hop.received).is_some() {
+        return false;
+    }
+    let (Some(from), Some(by), Some(older_by)) = (
+        hop.received.from_host.as_deref(),
+        hop.received.by_host.as_deref(),
+        older.and_then(|o| o.received.by_host.as_deref()),
+    ) else {
+        return false;
+    };
+    let one_organisation =
+        !by.contains('.') || org_domain(from).is_some_and(|domain| org_domain(by) == Some(domain));
+    one_organisation && same_host(from, older_by)
+}
+
+/// Receiving hosts where mail from every customer of a mailbox provider arrives, so that a
+/// sending host of the same provider there can be another customer's outbound server.
+const SHARED_EDGES: &[&str] = &["mx.google.com"];
 
 /// Host name suffixes of Microsoft 365 servers that relay mail inside the service. The
 /// edge (`*.mail.protection.outlook.com` as the receiving host) is excluded by the caller,
@@ -431,4 +478,45 @@ fn literal_ip(host: Option<&str>) -> Option<IpAddr> {
     let host = host?.trim_start_matches('[').trim_end_matches(']');
     let host = host.strip_prefix("IPv6:").unwrap_or(host);
     host.parse().ok().map(crate::iplist::unmap)
+}
+
+#[cfg(test)]
+mod boundary_tests {
+    use crate::analysis::test_support::analyse_text;
+    use std::net::IpAddr;
+
+    fn origin(received: &str) -> (Option<usize>, Option<IpAddr>) {
+        let report = analyse_text(&format!(
+            "{received}From: a@example.org\nSubject: test\n\nbody\n"
+        ));
+        let origin = report.origin.expect("an origin");
+        (origin.hop, origin.ip)
+    }
+
+    #[test]
+    fn address_less_internal_step_is_passed() {
+        let (hop, ip) = origin(
+            "Received: from mx-ext.example.net by store1; Mon, 7 Aug 2023 05:11:55 +0000\n\
+             Received: from relay.example.org (relay.example.org [192.0.2.7]) by mx-ext.example.net; Mon, 7 Aug 2023 05:11:54 +0000\n",
+        );
+        assert_eq!((hop, ip), (Some(1), "192.0.2.7".parse().ok()));
+    }
+
+    #[test]
+    fn address_less_hop_between_organisations_stays_external() {
+        let (hop, ip) = origin(
+            "Received: from relay.example.net by mx.example.com; Mon, 7 Aug 2023 05:11:55 +0000\n\
+             Received: from host.example.org (host.example.org [192.0.2.7]) by relay.example.net; Mon, 7 Aug 2023 05:11:54 +0000\n",
+        );
+        assert_eq!((hop, ip), (Some(2), None));
+    }
+
+    #[test]
+    fn gmail_to_gmail_reports_the_outbound_server() {
+        let (hop, ip) = origin(
+            "Received: by 2002:a05:6022:1:b0:0:0:0 with SMTP id x1csp1; Fri, 21 Jul 2023 07:54:42 -0700 (PDT)\n\
+             Received: from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41]) by mx.google.com with SMTPS id a1sor1; Fri, 21 Jul 2023 07:54:41 -0700 (PDT)\n",
+        );
+        assert_eq!((hop, ip), (Some(1), "209.85.220.41".parse().ok()));
+    }
 }
