@@ -916,19 +916,19 @@ fn first_value(text: &str) -> &str {
 /// (`using TLSv1.3 with cipher X`), Courier (`TLS: TLSv1/SSLv3, 168bits, X`) and Exim
 /// (`TLS1.2`, `TLSv1:DES-CBC3-SHA:168`, `tls_cipher TLS-1.0:X:32`).
 fn scan_tls(text: &str, lower: &str, r: &mut Received) {
-    if let Some(at) = find_ascii(&lower, "version=") {
+    if let Some(at) = find_ascii(lower, "version=") {
         set(&mut r.tls_version, first_value(&text[at + 8..]));
     }
-    if let Some(at) = find_ascii(&lower, "cipher=") {
+    if let Some(at) = find_ascii(lower, "cipher=") {
         set(&mut r.tls_cipher, first_value(&text[at + 7..]));
     }
-    if let Some(at) = find_ascii(&lower, "using ") {
+    if let Some(at) = find_ascii(lower, "using ") {
         set(&mut r.tls_version, first_value(&text[at + 6..]));
-        if let Some(c) = find_ascii(&lower, "with cipher ") {
+        if let Some(c) = find_ascii(lower, "with cipher ") {
             set(&mut r.tls_cipher, first_value(&text[c + 12..]));
         }
     }
-    if let Some(at) = find_ascii(&lower, "tls: ") {
+    if let Some(at) = find_ascii(lower, "tls: ") {
         let segment = &text[at + 5..];
         set(&mut r.tls_version, first_value(segment));
         let cipher = segment
@@ -963,11 +963,11 @@ fn scan_tls(text: &str, lower: &str, r: &mut Received) {
 /// Courier/MDaemon `AUTH: MECH user`, CommuniGate `account x`.
 fn scan_auth(text: &str, lower: &str, r: &mut Received) {
     for marker in ["authenticated sender:", "authenticated user "] {
-        if let Some(at) = find_ascii(&lower, marker) {
+        if let Some(at) = find_ascii(lower, marker) {
             set(&mut r.auth_sender, first_value(&text[at + marker.len()..]));
         }
     }
-    if let Some(at) = find_ascii(&lower, "auth: ") {
+    if let Some(at) = find_ascii(lower, "auth: ") {
         let segment = text[at + 6..].split(',').next().unwrap_or("");
         let words: Vec<&str> = segment.split_whitespace().collect();
         if let Some(user) = words.get(1).or(words.first()) {
