@@ -415,6 +415,9 @@ fn compare_mailparser_received(r: &Received, want: &Value) -> Result<(), String>
     }
 }
 
+/// Why the `from rdns (HELO name)` cases of qmail, qpsmtpd and similar MTAs disagree.
+const HELO_COMMENT: &str = "`from rdns (HELO name)`: from_host is the claimed HELO name and the name after `from` is from_rdns; mail-parser's `from` is the name after `from`";
+
 /// mail-parser received.json cases where mailtrace disagrees on purpose.
 const MAILPARSER_RECEIVED_ACCEPTED: &[(usize, &str)] = &[
     (
@@ -445,6 +448,10 @@ const MAILPARSER_RECEIVED_ACCEPTED: &[(usize, &str)] = &[
         39,
         "Exim `ident=[x/O]` is kept whole without brackets; mail-parser cuts it at `/`",
     ),
+    (58, HELO_COMMENT),
+    (59, HELO_COMMENT),
+    (62, HELO_COMMENT),
+    (64, HELO_COMMENT),
     (
         65,
         "mail-parser takes `(envelope-sender <x>)` as the ident; mailtrace reads the ident `jdavid` of `jdavid@[ip]`, and `unknown` is the no-PTR placeholder (BR-06)",
@@ -461,6 +468,7 @@ const MAILPARSER_RECEIVED_ACCEPTED: &[(usize, &str)] = &[
         85,
         "`from unknown (HELO x)`: from_host is the HELO, `unknown` is the no-PTR placeholder (BR-06)",
     ),
+    (86, HELO_COMMENT),
     (
         89,
         "two-digit year `03` is 2003 (RFC 5322 section 4.3); mail-parser gives 1903",
@@ -469,10 +477,13 @@ const MAILPARSER_RECEIVED_ACCEPTED: &[(usize, &str)] = &[
         90,
         "two-digit year `04` is 2004 (RFC 5322 section 4.3); mail-parser gives 1904",
     ),
+    (97, HELO_COMMENT),
     (
         98,
         "`with ESMTP-TLS` is kept as written; mail-parser renames it ESMTPS",
     ),
+    (107, HELO_COMMENT),
+    (108, HELO_COMMENT),
     (
         113,
         "`with ESMTP-TLS` is kept as written; mail-parser renames it ESMTPS",
@@ -509,6 +520,7 @@ const MAILPARSER_RECEIVED_ACCEPTED: &[(usize, &str)] = &[
         151,
         "mail-parser takes `(envelope-from x)` as the ident and misreads `Fri Sep 14 14:36:56 EDT 2018`; mailtrace gives envelope_from and 2018-09-14T18:36:56Z",
     ),
+    (155, HELO_COMMENT),
     (
         161,
         "`(from localhost [ip])` is a comment: keywords inside comments are not clauses",
@@ -547,7 +559,7 @@ fn mailparser_received_vectors() {
         "mail-parser received.json",
         results,
         MAILPARSER_RECEIVED_ACCEPTED,
-        153,
+        144,
     );
 }
 

@@ -25,8 +25,9 @@ use crate::finding::{Finding, Severity};
 /// One parsed Received field.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Received {
-    /// The name after `from` as written (an address literal keeps its brackets); the
-    /// HELO name when the name after `from` is the placeholder `unknown`.
+    /// The name the client claimed (HELO/EHLO). It is the name after `from` as written
+    /// (an address literal keeps its brackets), except in qmail's `from rdns (HELO name)`
+    /// and where the name after `from` is the placeholder `unknown`: then the HELO name.
     pub from_host: Option<String>,
     /// The reverse-DNS name the receiver looked up, when the field gives one.
     pub from_rdns: Option<String>,
@@ -740,8 +741,7 @@ impl ClauseReader {
             r.from_rdns = from.rdns.clone();
         }
         if r.from_rdns.is_none()
-            && (exim || from.qmail_style)
-            && from.ip.is_some()
+            && ((exim && from.ip.is_some()) || from.qmail_style)
             && let Some(name) = name.as_deref()
             && from.name_ip.is_none()
             && !name.starts_with('[')
@@ -749,7 +749,13 @@ impl ClauseReader {
             r.from_rdns = Some(name.to_string());
         }
         r.helo = from.helo.clone().or_else(|| name.clone());
-        r.from_host = name.or(from.helo);
+
+        // The claimed name: qmail's `from rdns (HELO name)` puts it in the comment.
+        r.from_host = if from.qmail_style {
+            from.helo.or(name)
+        } else {
+            name.or(from.helo)
+        };
         let (ip, zone) = match from.ip.or(from.name_ip) {
             Some((ip, zone)) => (Some(ip), zone),
             None => (None, None),
@@ -1383,6 +1389,36 @@ mod tests {
             &["date.unknown-local-zone"],
         ),
         (
+            "from dsl.198-51-100-102.example.net (HELO WORKSTATION) (198.51.100.102) by mail.example.net with SMTP; 16 Sep 2002 01:59:32 -0000",
+            &[
+                "from_host=WORKSTATION",
+                "helo=WORKSTATION",
+                "from_rdns=dsl.198-51-100-102.example.net",
+                "from_ip=198.51.100.102",
+                "by_host=mail.example.net",
+            ],
+            &["date.unknown-local-zone"],
+        ),
+        (
+            "from relay.example.net (HELO EXAMPLE-PC) by mx.example.org with SMTP; 13 Sep 2018 14:47:44 -0000",
+            &[
+                "from_host=EXAMPLE-PC",
+                "helo=EXAMPLE-PC",
+                "from_rdns=relay.example.net",
+                "from_ip=",
+            ],
+            &["date.unknown-local-zone"],
+        ),
+        (
+            "from mail.example.net (198.51.100.77) by mx.example.org with SMTP; 25 Jan 2011 12:31:11 -0000",
+            &[
+                "from_host=mail.example.net",
+                "helo=mail.example.net",
+                "from_ip=198.51.100.77",
+            ],
+            &["date.unknown-local-zone"],
+        ),
+        (
             "(qmail 24365 invoked by uid 99); 25 Jan 2011 12:31:09 -0000",
             &[
                 "from_host=",
@@ -1396,7 +1432,7 @@ mod tests {
         (
             "from host.example.net (HELO other.example) (user@198.51.100.9 with plain) by smtp.example.com with SMTP; 11 Mar 2003 21:03:28 -0000",
             &[
-                "from_host=host.example.net",
+                "from_host=other.example",
                 "from_rdns=host.example.net",
                 "helo=other.example",
                 "ident=user",
