@@ -195,6 +195,11 @@ fn reconstruct(first: &str, next: &Header) -> Option<String> {
     looks_like_trace.then(|| format!("{first} {rest}"))
 }
 
+/// Negative delays shorter than this many seconds are reported as ordinary clock skew at
+/// info severity, because clocks of different hosts commonly differ by a few seconds.
+/// Longer ones stay low, because a forged hop can cause them too.
+const SMALL_SKEW_SECONDS: f64 = 60.0;
+
 fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
     let mut skews = Vec::new();
     for n in 1..hops.len() {
@@ -210,23 +215,46 @@ fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
         }
     }
     for (n, delay) in skews {
-        let host = |hop: &Hop| hop.received.by_host.clone().unwrap_or_else(|| "?".into());
-        findings.push(
-            Finding::new(
-                "chain.clock-skew",
-                Severity::Low,
-                "Negative delay between hops: clock skew or a forged hop",
-                format!(
-                    "Hop {} ({}) is stamped {} s before hop {} ({}). Either a clock is wrong or a Received field was forged.",
-                    n + 1,
-                    host(&hops[n]),
-                    -delay,
-                    n,
-                    host(&hops[n - 1])
-                ),
-            )
-            .with_evidence("Received", Some(hops[n].line), hops[n].raw.clone()),
-        );
+        findings.push(clock_skew(&hops[n - 1], &hops[n], -delay));
+    }
+}
+
+/// Builds the `chain.clock-skew` finding for a hop stamped `seconds` before the hop below it.
+fn clock_skew(older: &Hop, newer: &Hop, seconds: f64) -> Finding {
+    let (severity, title, cause) = if seconds < SMALL_SKEW_SECONDS {
+        (
+            Severity::Info,
+            "Small negative delay between hops: likely clock skew",
+            "Clocks of different hosts commonly differ by a few seconds.",
+        )
+    } else {
+        (
+            Severity::Low,
+            "Negative delay between hops: clock skew or a forged hop",
+            "Either a clock is wrong or a Received field was forged.",
+        )
+    };
+    Finding::new(
+        "chain.clock-skew",
+        severity,
+        title,
+        format!(
+            "Hop {} ({}) is stamped {seconds} s before hop {} ({}). {cause}",
+            newer.index,
+            receiver_name(newer),
+            older.index,
+            receiver_name(older)
+        ),
+    )
+    .with_evidence("Received", Some(newer.line), newer.raw.clone())
+}
+
+/// Returns the host that stamped a hop, or a phrase stating that the field names none.
+fn receiver_name(hop: &Hop) -> String {
+    match &hop.received.by_host {
+        Some(host) => host.clone(),
+        None if hop.received.local => "a local step that names no receiving host".into(),
+        None => "no receiving host named".into(),
     }
 }
 
@@ -518,5 +546,59 @@ mod boundary_tests {
              Received: from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41]) by mx.google.com with SMTPS id a1sor1; Fri, 21 Jul 2023 07:54:41 -0700 (PDT)\n",
         );
         assert_eq!((hop, ip), (Some(1), "209.85.220.41".parse().ok()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::test_support::analyse_text;
+    use crate::finding::{Finding, Severity};
+
+    /// Returns the clock-skew finding of a message whose two Received fields are `newer`
+    /// (top) and `older` (bottom).
+    fn clock_skew(newer: &str, older: &str) -> Finding {
+        let report = analyse_text(&format!(
+            "Received: {newer}\nReceived: {older}\nFrom: a@example.com\nSubject: test\n\nbody\n"
+        ));
+        report
+            .findings
+            .into_iter()
+            .find(|f| f.id == "chain.clock-skew")
+            .expect("a chain.clock-skew finding")
+    }
+
+    const OLDER: &str = "from a.example.net (a.example.net [192.0.2.1]) by b.example.net with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000";
+
+    #[test]
+    fn clock_skew_severity_by_size() {
+        // (time of the newer hop, seconds before the older hop, expected severity)
+        let cases = [
+            ("09:59:59", "1 s", Severity::Info),
+            ("09:59:01", "59 s", Severity::Info),
+            ("09:59:00", "60 s", Severity::Low),
+            ("09:00:00", "3600 s", Severity::Low),
+        ];
+        for (time, skew, severity) in cases {
+            let finding = clock_skew(
+                &format!(
+                    "from b.example.net (b.example.net [192.0.2.2]) by c.example.org with ESMTP id 2; Mon, 1 Jan 2024 {time} +0000"
+                ),
+                OLDER,
+            );
+            assert_eq!(finding.severity, severity, "{time}");
+            assert!(finding.detail.contains(skew), "{time}: {}", finding.detail);
+        }
+    }
+
+    #[test]
+    fn clock_skew_names_missing_receiver() {
+        let finding = clock_skew(
+            "from b.example.net (b.example.net [192.0.2.2]) by c.example.org with ESMTP id 2; Mon, 1 Jan 2024 09:50:00 +0000",
+            "(qmail 5394 invoked from network); 1 Jan 2024 10:00:00 -0000",
+        );
+        assert_eq!(
+            finding.detail,
+            "Hop 2 (c.example.org) is stamped 600 s before hop 1 (a local step that names no receiving host). Either a clock is wrong or a Received field was forged."
+        );
     }
 }

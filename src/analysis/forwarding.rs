@@ -106,17 +106,11 @@ pub fn is_list_reply(report: &Report, reply_org: &str) -> bool {
     list_domain(report).is_some_and(|list| list == reply_org)
 }
 
-/// Lowers `sender.reply-to-other-domain` to info when every Reply-To address is the mailing
-/// list's own, as when a list sends replies back to the list (RFC 2369 List-Post, RFC 2919
-/// List-Id): ordinary for list mail, and no sign of a spoofed sender.
+/// Lowers `sender.reply-to-other-domain` to info when every Reply-To address outside the
+/// From domain is the mailing list's own. A list that sends replies back to itself
+/// (RFC 2369 List-Post, RFC 2919 List-Id) is ordinary and no sign of a spoofed sender.
 pub fn explain_list_reply(report: &mut Report) {
-    let reply_orgs: Vec<String> = report
-        .message
-        .reply_to
-        .iter()
-        .filter_map(|m| m.domain_lower())
-        .filter_map(|d| org_domain(&d))
-        .collect();
+    let reply_orgs = report.message.reply_to_other_orgs();
     if reply_orgs.is_empty() || !reply_orgs.iter().all(|d| is_list_reply(report, d)) {
         return;
     }
@@ -172,6 +166,14 @@ mod tests {
                 "{fields}"
             );
         }
+    }
+
+    #[test]
+    fn list_reply_beside_sender_is_info() {
+        let report = analyse_text(
+            "From: Ann <ann@example.com>\nReply-To: group@example.net, ann@example.com\nList-Id: Group <group.example.net>\nSubject: test\n\nbody\n",
+        );
+        assert_eq!(reply_to_severity(&report), Some(Severity::Info));
     }
 
     #[test]

@@ -35,6 +35,26 @@ impl MessageSummary {
     pub fn from_domain(&self) -> Option<String> {
         self.from_mailbox().and_then(Mailbox::domain_lower)
     }
+
+    /// Returns the organisational domains of the Reply-To mailboxes that differ from the
+    /// From organisational domain, each once, in field order. Empty without a From domain.
+    pub fn reply_to_other_orgs(&self) -> Vec<String> {
+        let Some(from_org) = self.from_domain().as_deref().and_then(org_domain) else {
+            return Vec::new();
+        };
+        let mut others: Vec<String> = Vec::new();
+        for reply_org in self
+            .reply_to
+            .iter()
+            .filter_map(Mailbox::domain_lower)
+            .filter_map(|d| org_domain(&d))
+        {
+            if reply_org != from_org && !others.contains(&reply_org) {
+                others.push(reply_org);
+            }
+        }
+        others
+    }
 }
 
 /// Returns the organisational domain (registrable domain per the Public Suffix List) of a
@@ -138,20 +158,19 @@ fn compare_domains(summary: &mut MessageSummary) {
     let Some(from_org) = summary.from_domain().as_deref().and_then(org_domain) else {
         return;
     };
-    let reply_orgs: Vec<String> = summary
-        .reply_to
-        .iter()
-        .filter_map(Mailbox::domain_lower)
-        .filter_map(|d| org_domain(&d))
-        .filter(|d| *d != from_org)
-        .collect();
-    if let Some(other) = reply_orgs.first() {
+    // Every Reply-To address counts, not only the first (RFC 5322 section 3.6.2 allows a
+    // list), so an address in another domain cannot hide behind one in the From domain.
+    let reply_orgs = summary.reply_to_other_orgs();
+    if !reply_orgs.is_empty() {
         summary.findings.push(
             Finding::new(
                 "sender.reply-to-other-domain",
                 Severity::Medium,
                 "Reply-To points to another organisational domain",
-                format!("From is in {from_org}, but replies go to {other}."),
+                format!(
+                    "From is in {from_org}, but replies go to {}.",
+                    reply_orgs.join(", ")
+                ),
             )
             .with_header("Reply-To"),
         );
@@ -212,6 +231,68 @@ mod tests {
         );
         assert_eq!(org_domain("192.0.2.1"), None);
         assert_eq!(org_domain("com"), None);
+    }
+
+    fn reply_to_finding(from: &str, reply_to: &str) -> Option<Finding> {
+        let block = HeaderBlock::parse(
+            format!("From: {from}\nReply-To: {reply_to}\nSubject: test\n\nbody\n").as_bytes(),
+            &crate::headers::ParseOptions::default(),
+        )
+        .expect("a header block");
+        read_sender(&block)
+            .findings
+            .into_iter()
+            .find(|f| f.id == "sender.reply-to-other-domain")
+    }
+
+    #[test]
+    fn reply_to_keeps_every_address() {
+        let block = HeaderBlock::parse(
+            b"From: <test@example.net>\nReply-To: innocent@example.com, \"Spammer\" <another1@example.net>\n\nbody\n",
+            &crate::headers::ParseOptions::default(),
+        )
+        .expect("a header block");
+        let addresses: Vec<String> = read_sender(&block)
+            .reply_to
+            .into_iter()
+            .map(|m| m.address)
+            .collect();
+        assert_eq!(addresses, ["innocent@example.com", "another1@example.net"]);
+    }
+
+    #[test]
+    fn reply_to_other_domain_in_any_position() {
+        for reply_to in [
+            "a@example.net, b@example.com",
+            "b@example.com, a@example.net",
+        ] {
+            let finding = reply_to_finding("<x@example.net>", reply_to);
+            let detail = finding.map(|f| f.detail);
+            assert_eq!(
+                detail.as_deref(),
+                Some("From is in example.net, but replies go to example.com."),
+                "{reply_to}"
+            );
+        }
+    }
+
+    #[test]
+    fn reply_to_names_each_other_domain() {
+        let finding = reply_to_finding(
+            "<x@example.net>",
+            "a@example.com, b@mail.example.org, c@example.net, d@Example.com",
+        )
+        .expect("a reply-to finding");
+        assert_eq!(
+            finding.detail,
+            "From is in example.net, but replies go to example.com, example.org."
+        );
+    }
+
+    #[test]
+    fn reply_to_same_domain_is_quiet() {
+        let finding = reply_to_finding("<x@example.net>", "a@example.net, b@mail.example.net");
+        assert!(finding.is_none(), "{finding:?}");
     }
 
     #[test]

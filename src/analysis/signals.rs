@@ -138,11 +138,9 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
     if let Some(finding) = has("sender.reply-to-other-domain") {
         let list_reply = report
             .message
-            .reply_to
+            .reply_to_other_orgs()
             .iter()
-            .filter_map(|m| m.domain_lower())
-            .filter_map(|d| org_domain(&d))
-            .all(|d| forwarding::is_list_reply(report, &d));
+            .all(|d| forwarding::is_list_reply(report, d));
         if !list_reply {
             builder.add(weights, "reply-to-other-domain", finding.detail.clone());
         }
@@ -195,18 +193,12 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
                 "dmarc=fail recorded by the recipient's receiver.",
             );
         } else if !dmarc.iter().any(|r| r == "pass" || r == "bestguesspass") {
-            builder.add(
-                weights,
-                "dmarc-missing",
-                format!(
-                    "Recorded DMARC result: {}.",
-                    if dmarc.is_empty() {
-                        "none".to_string()
-                    } else {
-                        dmarc.join(", ")
-                    }
-                ),
-            );
+            let detail = if dmarc.is_empty() {
+                "No DMARC result was recorded by the recipient's receiver.".to_string()
+            } else {
+                format!("Recorded DMARC result: {}.", dmarc.join(", "))
+            };
+            builder.add(weights, "dmarc-missing", detail);
         }
         let spf = verdicts("spf");
         if spf.iter().any(|r| r == "fail") {
@@ -291,14 +283,82 @@ fn alignment_gap(report: &Report) -> Option<String> {
     if identities.is_empty() {
         return None;
     }
-    let aligned = identities
+    // Domain names are case-insensitive, so `a.example` and `A.example` are one identity.
+    let mut distinct: Vec<String> = Vec::new();
+    for identity in identities {
+        if !distinct.iter().any(|d| d.eq_ignore_ascii_case(&identity)) {
+            distinct.push(identity);
+        }
+    }
+    let aligned = distinct
         .iter()
         .filter_map(|d| org_domain(d))
         .any(|d| d == from_org);
     (!aligned).then(|| {
         format!(
             "From is in {from_org}; signing and envelope domains: {}.",
-            identities.join(", ")
+            distinct.join(", ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::Report;
+    use crate::analysis::test_support::analyse_text;
+
+    /// Analyses a message received by mx1.example.net with `fields` below its Received field.
+    fn analyse(fields: &str) -> Report {
+        analyse_text(&format!(
+            "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTP id 4Q; Tue, 8 Aug 2023 16:13:55 +0000\n\
+             {fields}Subject: test\n\nbody\n"
+        ))
+    }
+
+    fn signal_detail(report: &Report, id: &str) -> String {
+        report
+            .spoof
+            .signals
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.detail.clone())
+            .unwrap_or_else(|| panic!("no {id} signal in {:?}", report.spoof.signals))
+    }
+
+    #[test]
+    fn dmarc_missing_tells_absent_from_none() {
+        let cases = [
+            (
+                "spf=pass smtp.mailfrom=example.org",
+                "No DMARC result was recorded by the recipient's receiver.",
+            ),
+            (
+                "dmarc=none header.from=example.org",
+                "Recorded DMARC result: none.",
+            ),
+        ];
+        for (results, expected) in cases {
+            let report = analyse(&format!(
+                "Authentication-Results: mx1.example.net; {results}\nFrom: a@example.org\n"
+            ));
+            assert_eq!(
+                signal_detail(&report, "dmarc-missing"),
+                expected,
+                "{results}"
+            );
+        }
+    }
+
+    #[test]
+    fn not_aligned_lists_domains_once() {
+        let report = analyse(
+            "Authentication-Results: mx1.example.net; spf=none smtp.mailfrom=Bounce.Example.net\n\
+             Return-Path: <x@bounce.example.net>\n\
+             From: a@example.org\n",
+        );
+        assert_eq!(
+            signal_detail(&report, "not-aligned"),
+            "From is in example.org; signing and envelope domains: bounce.example.net."
+        );
+    }
 }

@@ -120,6 +120,7 @@ impl Serialize for MessageJson<'_> {
         map.serialize_entry("from_field_count", &message.from_field_count)?;
         map.serialize_entry("from_text", &message.from_text)?;
         map.serialize_entry("reply_to", &message.reply_to.first().map(|m| &m.address))?;
+        map.serialize_entry("reply_to_all", &JsonArray(&message.reply_to, MailboxJson))?;
         map.serialize_entry("return_path", &message.return_path)?;
         map.serialize_entry("sender", &message.sender)?;
         map.serialize_entry("subject", &message.subject)?;
@@ -478,4 +479,25 @@ pub fn message_line(report: &Report) -> String {
     // serde_json fails only on map keys that are not strings or on a Serialize impl that
     // returns an error. The report types have neither, so the empty string is never used.
     serde_json::to_string(&message_json(report)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::test_support::analyse_text;
+
+    #[test]
+    fn reply_to_all_lists_every_address() {
+        let report = analyse_text(
+            "From: <test@example.org>\nReply-To: innocent@example.com, \"Spammer\" <another1@example.org>\nSubject: test\n\nbody\n",
+        );
+        let message = &report_value(&report)["message"];
+        assert_eq!(message["reply_to"], "innocent@example.com");
+        let all = message["reply_to_all"].as_array().expect("an array");
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0]["address"], "innocent@example.com");
+        assert_eq!(all[1]["address"], "another1@example.org");
+        assert_eq!(all[1]["name"], "Spammer");
+        assert_eq!(all[1]["domain"], "example.org");
+    }
 }

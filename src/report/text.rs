@@ -105,8 +105,13 @@ fn summary(out: &mut String, report: &Report, style: Style) {
         None => opt(message.from_text.as_deref()),
     };
     let _ = writeln!(out, "  From:        {from}");
-    if let Some(reply) = message.reply_to.first() {
-        let _ = writeln!(out, "  Reply-To:    {}", esc(&reply.address));
+    if !message.reply_to.is_empty() {
+        let addresses: Vec<&str> = message
+            .reply_to
+            .iter()
+            .map(|m| m.address.as_str())
+            .collect();
+        let _ = writeln!(out, "  Reply-To:    {}", clip(&addresses.join(", ")));
     }
     let _ = writeln!(
         out,
@@ -222,11 +227,9 @@ fn auth(out: &mut String, report: &Report, style: Style) {
     for field in &auth.results {
         // ARC-Authentication-Results record what a sealer saw; they are evidence for the
         // ARC chain, never the recipient's own verdict.
-        let arc_instance = field.parsed.instance.map(|i| format!("ARC i={i}"));
-        let trust = if field.trusted {
-            "trusted".to_string()
-        } else {
-            arc_instance.unwrap_or_else(|| "untrusted".to_string())
+        let trust = match field.parsed.instance {
+            Some(instance) if !field.trusted => format!("ARC i={instance}"),
+            _ => trust_label(field.trusted).to_string(),
         };
         let results: Vec<String> = field
             .parsed
@@ -269,7 +272,8 @@ fn auth(out: &mut String, report: &Report, style: Style) {
         let p = &spf.parsed;
         let _ = writeln!(
             out,
-            "  Received-SPF line {}: {} client-ip={} envelope-from={} helo={}",
+            "  [{}] Received-SPF line {}: {} client-ip={} envelope-from={} helo={}",
+            trust_label(spf.trusted),
             spf.line,
             esc(&p.result),
             p.client_ip.map_or("-".into(), |ip| ip.to_string()),
@@ -297,6 +301,11 @@ fn auth(out: &mut String, report: &Report, style: Style) {
             esc(&auth.arc.chain)
         );
     }
+}
+
+/// Labels a recorded result by whether the recipient's own systems stamped it.
+fn trust_label(trusted: bool) -> &'static str {
+    if trusted { "trusted" } else { "untrusted" }
 }
 
 fn exchange(out: &mut String, report: &Report, style: Style) {
@@ -585,6 +594,52 @@ fn verified(out: &mut String, report: &Report, style: Style) {
             } else {
                 names.join(", ")
             }
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::test_support::analyse_text;
+
+    /// A message with a Received-SPF stamped by the recipient's edge (line 2) and one
+    /// written upstream, below an older Received field (line 4).
+    const TWO_SPF: &str = "\
+Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTP id 4Q; Tue, 8 Aug 2023 16:13:55 +0000
+Received-SPF: pass (mx1.example.net: domain of example.org designates 198.51.100.7 as permitted sender) client-ip=198.51.100.7;
+Received: from out.example.com (out.example.com [203.0.113.9]) by mail.example.org (Postfix) with ESMTP id 3P; Tue, 8 Aug 2023 16:13:50 +0000
+Received-SPF: fail (mail.example.org: domain of example.org does not designate 203.0.113.9 as permitted sender) client-ip=203.0.113.9;
+From: a@example.org
+Reply-To: innocent@example.com, \"Spammer\" <another1@example.org>
+Subject: test
+
+body
+";
+
+    fn render_plain(text: &str) -> String {
+        render(&analyse_text(text), Style { colour: false })
+    }
+
+    #[test]
+    fn received_spf_shows_trust() {
+        let output = render_plain(TWO_SPF);
+        assert!(
+            output.contains("  [trusted] Received-SPF line 2: pass client-ip=198.51.100.7"),
+            "{output}"
+        );
+        assert!(
+            output.contains("  [untrusted] Received-SPF line 4: fail client-ip=203.0.113.9"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn reply_to_shows_every_address() {
+        let output = render_plain(TWO_SPF);
+        assert!(
+            output.contains("  Reply-To:    innocent@example.com, another1@example.org\n"),
+            "{output}"
         );
     }
 }
