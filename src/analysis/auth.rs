@@ -7,7 +7,7 @@
 //! combined across fields.
 
 use crate::analysis::arc::{ArcChain, assess_arc};
-use crate::analysis::chain::RelayChain;
+use crate::analysis::chain::{Origin, RelayChain};
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
@@ -178,6 +178,46 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
         arc,
         findings,
     }
+}
+
+/// Compares the address the recipient's receiver checked SPF for with the origin. When they
+/// differ, the receiver skipped hops it was set up to trust (a gateway or forwarder in front
+/// of it), or the first external hop was placed wrongly. The analyst has to pick one, so
+/// the finding names both.
+pub fn spf_client_findings(auth: &AuthSection, origin: Option<&Origin>) -> Vec<Finding> {
+    let Some(Origin {
+        ip: Some(origin_ip),
+        hop,
+        ..
+    }) = origin
+    else {
+        return Vec::new();
+    };
+    let origin_place = hop.map_or_else(String::new, |hop| format!(" (hop {hop})"));
+    let mut seen = Vec::new();
+    let mut findings = Vec::new();
+    for field in auth.received_spf.iter().filter(|f| f.trusted) {
+        let Some(ip) = field.parsed.client_ip.or(field.parsed.comment_ip) else {
+            continue;
+        };
+        if ip == *origin_ip || seen.contains(&ip) {
+            continue;
+        }
+        seen.push(ip);
+        findings.push(
+            Finding::new(
+                "auth.spf-client-not-origin",
+                Severity::Low,
+                "The receiver checked SPF for another address than the origin",
+                format!(
+                    "The recipient's receiver checked SPF for {ip} (Received-SPF line {}), but the first external hop is {origin_ip}{origin_place}. A receiver skips the hops it is set up to trust, such as a security gateway or forwarder in front of it (Enhanced Filtering for Connectors in Exchange Online, inbound gateways in Google Workspace), and then {ip} is the address it took for the sender. Check which of the two hops the recipient's own systems run.",
+                    field.line
+                ),
+            )
+            .with_header("Received-SPF"),
+        );
+    }
+    findings
 }
 
 /// Where the recipient's own stamps can sit. Fields above the first external hop's
@@ -399,6 +439,34 @@ mod tests {
     }
 
     use super::tests_common::forged;
+
+    fn spf_client_not_origin(report: &Report) -> Vec<String> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.id == "auth.spf-client-not-origin")
+            .map(|f| f.detail.clone())
+            .collect()
+    }
+
+    #[test]
+    fn spf_checked_for_another_address_is_named() {
+        let report = analyse(
+            "Received-SPF: pass (mx1.example.net: domain of example.org designates 192.0.2.44 as permitted sender) client-ip=192.0.2.44;\n",
+        );
+        let details = spf_client_not_origin(&report);
+        assert_eq!(details.len(), 1, "{details:?}");
+        assert!(details[0].contains("checked SPF for 192.0.2.44"));
+        assert!(details[0].contains("first external hop is 198.51.100.7 (hop 1)"));
+    }
+
+    #[test]
+    fn spf_checked_for_the_origin_is_quiet() {
+        let report = analyse(
+            "Received-SPF: pass (mx1.example.net: domain of example.org designates 198.51.100.7 as permitted sender) client-ip=198.51.100.7;\n",
+        );
+        assert!(spf_client_not_origin(&report).is_empty());
+    }
 
     #[test]
     fn milter_run_below_edge_trusted() {

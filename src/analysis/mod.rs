@@ -111,6 +111,7 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     findings.extend(headers.findings.iter().cloned());
     findings.extend(chain.findings.iter().cloned());
     findings.extend(auth.findings.iter().cloned());
+    findings.extend(auth::spf_client_findings(&auth, origin.as_ref()));
     findings.extend(auth.arc.findings.iter().cloned());
     findings.extend(exchange.findings.iter().cloned());
     findings.extend(message.findings.iter().cloned());

@@ -276,7 +276,9 @@ fn auth(out: &mut String, report: &Report, style: Style) {
             trust_label(spf.trusted),
             spf.line,
             esc(&p.result),
-            p.client_ip.map_or("-".into(), |ip| ip.to_string()),
+            p.client_ip
+                .or(p.comment_ip)
+                .map_or("-".into(), |ip| ip.to_string()),
             opt(p.envelope_from.as_deref()),
             opt(p.helo.as_deref())
         );
