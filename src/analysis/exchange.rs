@@ -1,7 +1,8 @@
 //! Exchange Online evidence: the decoded anti-spam stamps, the cross-tenant attribution
 //! and the rogue-connector fingerprint (`HybridOnPrem` from an undeclared address).
 
-use crate::analysis::chain::RelayChain;
+use crate::analysis::auth::AuthSection;
+use crate::analysis::chain::{Hop, RelayChain};
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
@@ -9,6 +10,7 @@ use crate::parse::exchange::{
     ConnectingIp, ForefrontReport, MicrosoftAntispam, describe_org_scl, parse_connecting_ip,
     parse_forefront_report, parse_microsoft_antispam,
 };
+use crate::platform::PlatformSection;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -41,9 +43,12 @@ impl ExchangeSection {
 }
 
 /// Reads the Exchange Online stamps of `block` and checks them against the relay chain.
+/// `platforms` shows whether Microsoft 365 delivered the message, and so whether its plain
+/// X-Forefront-Antispam-Report is the recipient's own or an upstream tenant's.
 pub fn read_exchange(
     block: &HeaderBlock,
     chain: &RelayChain,
+    platforms: &PlatformSection,
     config: &AnalysisConfig,
 ) -> ExchangeSection {
     let mut section = ExchangeSection::default();
@@ -86,9 +91,11 @@ pub fn read_exchange(
         .filter_map(|h| parse_connecting_ip(&h.value))
         .collect();
 
-    // Step 2: the connecting IP recorded by Exchange must be the first external hop's.
-    let mismatches = check_cip(&section, chain);
-    section.findings.extend(mismatches);
+    // Step 2: the connecting IP recorded by Exchange must be the sending address of the hop
+    // where that Exchange received the message.
+    if let Some(mismatch) = check_cip(&section, chain, platforms) {
+        section.findings.push(mismatch);
+    }
 
     // Step 3: the rogue-connector fingerprint.
     if let Some(finding) = rogue_connector(block, &section, config) {
@@ -102,25 +109,155 @@ fn own_forefront(section: &ExchangeSection) -> Option<&ForefrontReport> {
     section.forefront.iter().find(|r| !r.upstream())
 }
 
-fn check_cip(section: &ExchangeSection, chain: &RelayChain) -> Vec<Finding> {
-    let Some(report) = own_forefront(section) else {
-        return Vec::new();
+fn check_cip(
+    section: &ExchangeSection,
+    chain: &RelayChain,
+    platforms: &PlatformSection,
+) -> Option<Finding> {
+    let report = own_forefront(section)?;
+    let cip = report.cip()?;
+
+    // When Microsoft 365 delivered the message, its report belongs to the recipient and the
+    // first external hop is where the recipient's edge received it. Otherwise the report
+    // kept its plain name because the tenant that wrote it sent the message on to another
+    // platform, so it describes that tenant's own edge hop.
+    let (hop_ip, place) = if delivered_by_microsoft(platforms) {
+        let origin = chain.origin()?;
+        (origin.ip?, "the first external Received hop")
+    } else {
+        let edge = newest_edge_hop(chain)?;
+        (
+            edge.received.from_ip?,
+            "the Received hop where the upstream tenant's Exchange Online edge took the message",
+        )
     };
-    let (Some(cip), Some(origin)) = (report.cip(), chain.origin().and_then(|o| o.ip)) else {
-        return Vec::new();
-    };
-    if cip == origin {
-        return Vec::new();
+    if cip == hop_ip {
+        return None;
     }
-    vec![Finding::new(
-        "exchange.cip-hop-mismatch",
-        Severity::Medium,
-        "Connecting IP recorded by Exchange differs from the first external hop",
-        format!(
-            "X-Forefront-Antispam-Report says the message came from {cip}, but the first external Received hop names {origin}. A hop was forged, added or removed, or an on-premises connector relayed it."
-        ),
+    Some(
+        Finding::new(
+            "exchange.cip-hop-mismatch",
+            Severity::Medium,
+            "Connecting IP recorded by Exchange differs from the hop it received",
+            format!(
+                "X-Forefront-Antispam-Report says the message came from {cip}, but {place} names {hop_ip}. A hop was forged, added or removed, or an on-premises connector relayed it."
+            ),
+        )
+        .with_header("X-Forefront-Antispam-Report"),
     )
-    .with_header("X-Forefront-Antispam-Report")]
+}
+
+/// Returns the newest hop received by an Exchange Online Protection edge server
+/// (`*.mail.protection.outlook.com`), where a tenant's Forefront report records `CIP`.
+fn newest_edge_hop(chain: &RelayChain) -> Option<&Hop> {
+    chain.hops.iter().rev().find(|hop| {
+        hop.received.by_host.as_deref().is_some_and(|by| {
+            by.trim_end_matches('.')
+                .to_ascii_lowercase()
+                .ends_with(".mail.protection.outlook.com")
+        })
+    })
+}
+
+/// Builds `exchange.upstream-verdict` when an upstream Microsoft 365 tenant classified the
+/// message as a threat: a protection category other than NONE, a spam verdict, or a failed
+/// composite authentication. Those stamps are not the recipient's, so the score ignores
+/// them, but they are what Microsoft concluded before the message was sent on.
+pub fn upstream_verdict(
+    section: &ExchangeSection,
+    block: &HeaderBlock,
+    auth: &AuthSection,
+    platforms: &PlatformSection,
+) -> Option<Finding> {
+    let delivered_by_microsoft = delivered_by_microsoft(platforms);
+    let report = section
+        .forefront
+        .iter()
+        .find(|r| r.upstream() || !delivered_by_microsoft)?;
+    let category = report.get("CAT").map(|v| v.trim().to_ascii_uppercase());
+    let verdict = report.get("SFV").map(|v| v.trim().to_ascii_uppercase());
+    let compauth = upstream_compauth(block, auth, delivered_by_microsoft);
+
+    // Step 1: keep only a classification that marks the message as a threat or spam.
+    let threat_category = category
+        .as_deref()
+        .is_some_and(|c| !c.is_empty() && c != "NONE");
+    let spam_verdict = verdict
+        .as_deref()
+        .is_some_and(|v| matches!(v, "SPM" | "SKS" | "SKB" | "BLK"));
+    let compauth_failed = compauth
+        .as_ref()
+        .is_some_and(|(result, _)| result == "fail" || result == "softfail");
+    if !threat_category && !spam_verdict && !compauth_failed {
+        return None;
+    }
+
+    // Step 2: describe each recorded value with its documented meaning.
+    let meaning = |key: &str| {
+        report
+            .describe()
+            .into_iter()
+            .find(|pair| pair.key.eq_ignore_ascii_case(key))
+            .map(|pair| match pair.meaning {
+                Some(meaning) => format!("{} ({meaning})", pair.value),
+                None => pair.value,
+            })
+            .unwrap_or_else(|| "not recorded".to_string())
+    };
+    let compauth_text = match &compauth {
+        Some((result, Some(reason))) => format!("{result} (reason {reason})"),
+        Some((result, None)) => result.clone(),
+        None => "not recorded".to_string(),
+    };
+    Some(
+        Finding::new(
+            "exchange.upstream-verdict",
+            Severity::Info,
+            "An upstream Microsoft 365 tenant classified the message",
+            format!(
+                "A Microsoft 365 tenant that handled the message before the recipient recorded category CAT:{}, spam verdict SFV:{} and compauth={compauth_text} in {}. These stamps are not the recipient's own, so they do not count towards the score.",
+                meaning("CAT"),
+                meaning("SFV"),
+                report.field_name
+            ),
+        )
+        .with_header(report.field_name.clone()),
+    )
+}
+
+/// Tells whether Microsoft 365 (a business tenant or consumer Outlook.com) delivered the
+/// message.
+fn delivered_by_microsoft(platforms: &PlatformSection) -> bool {
+    platforms
+        .final_platform()
+        .is_some_and(|p| crate::platform::MICROSOFT_PROFILE_IDS.contains(&p.id.as_str()))
+}
+
+/// Returns the upstream tenant's `compauth` result and reason. When Exchange receives the
+/// message itself, it renames an upstream tenant's Authentication-Results to
+/// Authentication-Results-Original. When another platform delivered the message, the
+/// upstream field keeps its name and the authentication pass marks it untrusted.
+fn upstream_compauth(
+    block: &HeaderBlock,
+    auth: &AuthSection,
+    delivered_by_microsoft: bool,
+) -> Option<(String, Option<String>)> {
+    let renamed = block
+        .all("Authentication-Results-Original")
+        .map(|h| crate::parse::authres::parse_authentication_results(&h.value));
+    let untrusted = auth
+        .results
+        .iter()
+        .filter(|f| !delivered_by_microsoft && !f.trusted)
+        .filter(|f| f.header.eq_ignore_ascii_case("Authentication-Results"))
+        .map(|f| f.parsed.clone());
+    renamed.chain(untrusted).find_map(|parsed| {
+        parsed
+            .results
+            .into_iter()
+            .find(|r| r.method == "compauth")
+            .map(|r| (r.result, r.reason))
+    })
 }
 
 /// Flags mail that Exchange attributed to an on-premises connector (`HybridOnPrem`, or an
@@ -177,4 +314,130 @@ fn rogue_connector(
         }
     }
     Some(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::Report;
+    use crate::analysis::test_support::analyse_text;
+
+    /// Builds a message that an upstream Exchange Online tenant received from `edge_ip` and
+    /// sent on to a Postfix server, with that tenant's report naming `cip`.
+    fn upstream_tenant_message(edge_ip: &str, cip: &str) -> String {
+        format!(
+            "Received: from mail-out.outbound.protection.outlook.com (mail-out.outbound.protection.outlook.com [198.51.100.20])\n\
+             \tby mx.example.net (Postfix) with ESMTPS id 4A1B2C3D\n\
+             \tfor <user@example.net>; Mon, 3 Mar 2025 10:00:05 +0000\n\
+             Received: from EX1PR01MB0001.prod.outlook.com (2001:db8::2) by\n EX2PR01MB0002.prod.outlook.com (2001:db8::3) with Microsoft SMTP Server id 15.20.1.1; Mon, 3 Mar 2025 10:00:02 +0000\n\
+             Received: from sender.example.org ({edge_ip}) by\n AB1EUR01FT001.mail.protection.outlook.com (2001:db8::1) with Microsoft SMTP Server id 15.20.1.1 via Frontend Transport; Mon, 3 Mar 2025 10:00:01 +0000\n\
+             Authentication-Results: spf=none (sender IP is {edge_ip}) smtp.mailfrom=example.org; dkim=none (message not signed) header.d=none;dmarc=none action=none header.from=example.org;compauth=fail reason=001\n\
+             From: sender@example.org\n\
+             To: user@example.net\n\
+             Subject: test\n\
+             Date: Mon, 3 Mar 2025 09:59:59 +0000\n\
+             Message-ID: <1@example.org>\n\
+             X-Forefront-Antispam-Report: CIP:{cip};CTRY:;LANG:en;SCL:5;SRV:;IPV:NLI;SFV:SPM;H:sender.example.org;PTR:;CAT:SPOOF;SFS:(13230001);DIR:INB;\n\
+             X-MS-Exchange-CrossTenant-Id: 11111111-2222-3333-4444-555555555555\n\
+             \n\
+             body\n"
+        )
+    }
+
+    fn finding_ids(report: &Report) -> Vec<&str> {
+        report.findings.iter().map(|f| f.id.as_str()).collect()
+    }
+
+    #[test]
+    fn upstream_cip_matching_edge_hop() {
+        let report = analyse_text(&upstream_tenant_message("192.0.2.10", "192.0.2.10"));
+        let ids = finding_ids(&report);
+        assert!(!ids.contains(&"exchange.cip-hop-mismatch"), "{ids:?}");
+    }
+
+    #[test]
+    fn upstream_cip_differing_from_edge_hop() {
+        let report = analyse_text(&upstream_tenant_message("192.0.2.10", "203.0.113.7"));
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "exchange.cip-hop-mismatch")
+            .expect("mismatch reported");
+        assert!(finding.detail.contains("192.0.2.10"), "{}", finding.detail);
+        assert!(
+            finding.detail.contains("upstream tenant"),
+            "{}",
+            finding.detail
+        );
+    }
+
+    #[test]
+    fn upstream_verdict_shown_not_scored() {
+        let report = analyse_text(&upstream_tenant_message("192.0.2.10", "192.0.2.10"));
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "exchange.upstream-verdict")
+            .expect("upstream verdict reported");
+        assert_eq!(finding.severity, crate::finding::Severity::Info);
+        assert!(finding.detail.contains("CAT:SPOOF"), "{}", finding.detail);
+        assert!(finding.detail.contains("SFV:SPM"), "{}", finding.detail);
+        assert!(
+            finding.detail.contains("compauth=fail"),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            report
+                .spoof
+                .signals
+                .iter()
+                .all(|s| !s.detail.contains("SPOOF")),
+            "{:?}",
+            report.spoof.signals
+        );
+    }
+
+    #[test]
+    fn upstream_clean_verdict_not_shown() {
+        let text = upstream_tenant_message("192.0.2.10", "192.0.2.10")
+            .replace("SFV:SPM", "SFV:NSPM")
+            .replace("CAT:SPOOF", "CAT:NONE")
+            .replace("compauth=fail", "compauth=pass");
+        let report = analyse_text(&text);
+        let ids = finding_ids(&report);
+        assert!(!ids.contains(&"exchange.upstream-verdict"), "{ids:?}");
+    }
+
+    /// The case the check was made for: the recipient's own Exchange Online recorded a
+    /// connecting IP that the hop into its edge does not show.
+    #[test]
+    fn recipient_cip_differing_from_first_external_hop() {
+        let text = "Received: from EX1PR01MB0001.prod.outlook.com (2001:db8::2) by\n EX2PR01MB0002.prod.outlook.com (2001:db8::3) with Microsoft SMTP Server id 15.20.1.1; Mon, 3 Mar 2025 10:00:02 +0000\n\
+             Received: from mail.example.org (198.51.100.30) by\n AB1EUR01FT001.mail.protection.outlook.com (2001:db8::1) with Microsoft SMTP Server id 15.20.1.1 via Frontend Transport; Mon, 3 Mar 2025 10:00:01 +0000\n\
+             From: sender@example.org\n\
+             To: user@example.com\n\
+             Subject: test\n\
+             Date: Mon, 3 Mar 2025 09:59:59 +0000\n\
+             Message-ID: <1@example.org>\n\
+             X-Forefront-Antispam-Report: CIP:203.0.113.7;CTRY:;LANG:en;SCL:1;SRV:;IPV:NLI;SFV:NSPM;H:mail.example.org;PTR:;CAT:NONE;SFS:(13230001);DIR:INB;\n\
+             X-MS-Exchange-CrossTenant-Id: 11111111-2222-3333-4444-555555555555\n\
+             \n\
+             body\n";
+        let report = analyse_text(text);
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "exchange.cip-hop-mismatch")
+            .expect("mismatch reported");
+        assert!(
+            finding.detail.contains("first external"),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            finding.detail.contains("198.51.100.30"),
+            "{}",
+            finding.detail
+        );
+    }
 }

@@ -98,9 +98,9 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     // Step 2: the passes, each reading what the earlier ones produced.
     let chain = chain::build_chain(&headers, config);
     let auth = auth::read_auth(&headers, &chain, config);
-    let exchange = exchange::read_exchange(&headers, &chain, config);
-    let message = sender::read_sender(&headers);
     let platforms = crate::platform::read_platforms(&headers, &chain, &config.profiles);
+    let exchange = exchange::read_exchange(&headers, &chain, &platforms, config);
+    let message = sender::read_sender(&headers);
     let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
     let addresses = ipmatch::collect_addresses(&headers, &chain, &auth, &exchange);
     let ip_matches = ipmatch::match_lists(&addresses, config);
@@ -114,6 +114,9 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     findings.extend(auth::spf_client_findings(&auth, origin.as_ref()));
     findings.extend(auth.arc.findings.iter().cloned());
     findings.extend(exchange.findings.iter().cloned());
+    findings.extend(exchange::upstream_verdict(
+        &exchange, &headers, &auth, &platforms,
+    ));
     findings.extend(message.findings.iter().cloned());
     findings.extend(stripped);
     findings.extend(signals::ip_match_findings(&ip_matches));

@@ -149,12 +149,48 @@ pub fn read_sender(block: &HeaderBlock) -> MessageSummary {
         parsed
     });
 
-    // Step 3: compare the reply and envelope domains with the From organisational domain.
-    compare_domains(&mut summary);
+    // Step 3: a Message-ID that the receiving Exchange wrote tells nothing about the sender.
+    let added_on_arrival = message_id_added_on_arrival(block);
+    if added_on_arrival {
+        summary.findings.push(no_message_id_finding());
+    }
+
+    // Step 4: compare the reply and envelope domains with the From organisational domain.
+    compare_domains(&mut summary, !added_on_arrival);
     summary
 }
 
-fn compare_domains(summary: &mut MessageSummary) {
+/// Tells whether the receiving Exchange generated the Message-ID because the sender wrote
+/// none. Exchange Online writes X-IncomingHeaderCount right after the fields the message
+/// arrived with and adds its own fields (Return-Path, X-MS-Exchange-Organization-*) below
+/// it. A Message-ID below the count that names a Microsoft 365 host
+/// (`*.prod.protection.outlook.com`, `*.prod.outlook.com`) was written there on arrival.
+/// One below the count that names another domain was the sender's, moved by a relay on the
+/// way, so it still counts as the sender's.
+fn message_id_added_on_arrival(block: &HeaderBlock) -> bool {
+    let (Some(count), Some(message_id)) =
+        (block.get("X-IncomingHeaderCount"), block.get("Message-ID"))
+    else {
+        return false;
+    };
+    let microsoft_host = address_domain(&message_id.value)
+        .is_some_and(|domain| domain.trim_end_matches('.').ends_with(".outlook.com"));
+    message_id.line > count.line && microsoft_host
+}
+
+fn no_message_id_finding() -> Finding {
+    Finding::new(
+        "sender.message-id-missing",
+        Severity::Low,
+        "Message arrived without a Message-ID",
+        "The Message-ID field comes after X-IncomingHeaderCount, among the fields that the receiving Exchange added, so the sender wrote none and Exchange generated it. RFC 5322 section 3.6.4 says every message should have one; mail programs and providers write it, bulk-sending scripts often do not.",
+    )
+    .with_header("Message-ID")
+}
+
+/// Compares the Reply-To, Return-Path and (when the sender wrote it) Message-ID domains
+/// with the From organisational domain.
+fn compare_domains(summary: &mut MessageSummary, compare_message_id: bool) {
     let Some(from_org) = summary.from_domain().as_deref().and_then(org_domain) else {
         return;
     };
@@ -198,6 +234,7 @@ fn compare_domains(summary: &mut MessageSummary) {
     let message_id_org = summary
         .message_id
         .as_deref()
+        .filter(|_| compare_message_id)
         .and_then(address_domain)
         .and_then(|d| org_domain(&d));
     if let Some(id_org) = message_id_org
@@ -302,5 +339,58 @@ mod tests {
             Some("mail.example.net")
         );
         assert_eq!(address_domain("<>"), None);
+    }
+
+    /// Builds an Exchange delivery whose Message-ID is after X-IncomingHeaderCount when
+    /// `added_on_arrival` is true, and among the counted fields otherwise.
+    fn exchange_delivery(added_on_arrival: bool) -> String {
+        let message_id = "Message-ID: <a1b2@AB1EUR01FT001.eop-eur01.prod.protection.outlook.com>\n";
+        let (before, after) = if added_on_arrival {
+            ("", message_id)
+        } else {
+            (message_id, "")
+        };
+        format!(
+            "Received: from mail.example.org (198.51.100.30) by\n AB1EUR01FT001.mail.protection.outlook.com (2001:db8::1) with Microsoft SMTP Server id 15.20.1.1 via Frontend Transport; Mon, 3 Mar 2025 10:00:01 +0000\n\
+             X-IncomingTopHeaderMarker: OriginalChecksum:0;SizeAsReceived:500;Count:5\n\
+             From: sender@example.org\n\
+             To: user@example.com\n\
+             Subject: test\n\
+             Date: Mon, 3 Mar 2025 09:59:59 +0000\n\
+             {before}\
+             X-IncomingHeaderCount: 5\n\
+             {after}\
+             Return-Path: sender@example.org\n\
+             \n\
+             body\n"
+        )
+    }
+
+    #[test]
+    fn message_id_added_by_exchange() {
+        let report = crate::analysis::test_support::analyse_text(&exchange_delivery(true));
+        let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+        assert!(ids.contains(&"sender.message-id-missing"), "{ids:?}");
+        assert!(!ids.contains(&"sender.message-id-other-domain"), "{ids:?}");
+    }
+
+    #[test]
+    fn message_id_from_sender_compared() {
+        let report = crate::analysis::test_support::analyse_text(&exchange_delivery(false));
+        let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+        assert!(!ids.contains(&"sender.message-id-missing"), "{ids:?}");
+        assert!(ids.contains(&"sender.message-id-other-domain"), "{ids:?}");
+    }
+
+    #[test]
+    fn moved_foreign_message_id_compared() {
+        let text = exchange_delivery(true).replace(
+            "a1b2@AB1EUR01FT001.eop-eur01.prod.protection.outlook.com",
+            "a1b2@mta.example.net",
+        );
+        let report = crate::analysis::test_support::analyse_text(&text);
+        let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+        assert!(!ids.contains(&"sender.message-id-missing"), "{ids:?}");
+        assert!(ids.contains(&"sender.message-id-other-domain"), "{ids:?}");
     }
 }

@@ -19,6 +19,11 @@ use profiles::{AlwaysHeader, HeaderClass, Profile, Role};
 use serde::Serialize;
 use std::net::IpAddr;
 
+/// Ids of the profiles of Microsoft 365's receiving path. Both rename an upstream tenant's
+/// stamps (`-Untrusted`, `-Original`), so a plain X-Forefront-Antispam-Report on a message
+/// that one of them delivered is the recipient's own.
+pub const MICROSOFT_PROFILE_IDS: &[&str] = &["exchange-online", "outlook-consumer"];
+
 /// A platform recognised on the message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecognisedPlatform {
@@ -30,6 +35,10 @@ pub struct RecognisedPlatform {
     pub position: &'static str,
     /// Evidence of the platform: the hops and headers that show it.
     pub recognised_by: Vec<String>,
+    /// Recognised from hops older than the first external hop, which the sending side added
+    /// before the message reached the recipient's systems.
+    #[serde(skip)]
+    sender_side: bool,
 }
 
 /// Result of the platform pass for one message.
@@ -58,7 +67,13 @@ pub fn read_platforms(
 ) -> PlatformSection {
     let mut section = PlatformSection::default();
 
-    // Step 1: every platform whose receiving host appears in the chain, oldest first.
+    // Step 1: every platform whose receiving host appears in the chain, oldest first. The
+    // top-most X-MS-Exchange-CrossTenant-Id names the recipient's tenant, so it only selects
+    // the profile of hops from the first external hop on. Older hops belong to the sending
+    // side, such as an Exchange Online tenant that sent the message out, and get their own
+    // entry.
+    let recipient_tenant = block.value("X-MS-Exchange-CrossTenant-Id");
+    let sender_tenant = sender_side_tenant(block, chain, profiles);
     for hop in &chain.hops {
         let Some(by) = hop.received.by_host.as_deref() else {
             continue;
@@ -66,9 +81,15 @@ pub fn read_platforms(
         let Some(profile) = profiles.iter().find(|p| p.receives_at(by)) else {
             continue;
         };
-        let profile = select_tenant_profile(profile, block, profiles);
+        let sender_side = chain.boundary.is_some_and(|boundary| hop.index < boundary);
+        let tenant = if sender_side {
+            sender_tenant
+        } else {
+            recipient_tenant
+        };
+        let profile = select_tenant_profile(profile, tenant, profiles);
         let evidence = format!("Received hop {} by {by}", hop.index);
-        add_platform(&mut section, profile, evidence);
+        add_platform(&mut section, profile, evidence, sender_side);
     }
 
     // Step 2: the final platform, from the newest hop that names its receiving host, or
@@ -88,27 +109,60 @@ pub fn read_platforms(
         if let Some(profile) = profiles.iter().find(|p| p.id == gateway.profile_id)
             && !section.platforms.iter().any(|p| p.id == profile.id)
         {
-            add_platform(&mut section, profile, format!("{} headers", gateway.vendor));
+            add_platform(
+                &mut section,
+                profile,
+                format!("{} headers", gateway.vendor),
+                false,
+            );
         }
     }
     section.gateways = gateways;
     section
 }
 
-/// Picks the Exchange profile whose tenant id matches X-MS-Exchange-CrossTenant-Id, or the
-/// family default (the profile without a tenant id) when none matches.
+/// Returns the X-MS-Exchange-CrossTenant-Id of the tenant that sent the message, for the
+/// hops older than the first external hop.
+///
+/// When Microsoft 365 delivered the message, the top-most value is the recipient's. The
+/// sending tenant's value is the bottom-most one when more than one survived. Exchange
+/// usually strips it at the boundary, and then the family default (the business tenant)
+/// applies. When another platform delivered the message, every value is the sending side's.
+///
+/// NOTE: a consumer Outlook.com sender whose value was stripped is listed as a business
+/// tenant, because no surviving header tells the two apart.
+fn sender_side_tenant<'a>(
+    block: &'a HeaderBlock,
+    chain: &RelayChain,
+    profiles: &[Profile],
+) -> Option<&'a str> {
+    let values: Vec<&str> = block
+        .all("X-MS-Exchange-CrossTenant-Id")
+        .map(|h| h.value.as_str())
+        .collect();
+    let delivered_by_microsoft = final_by_hop(chain, block, profiles)
+        .is_some_and(|(profile, _)| MICROSOFT_PROFILE_IDS.contains(&profile.id.as_str()));
+    match values.as_slice() {
+        [] => None,
+        [only] if !delivered_by_microsoft => Some(only),
+        [_] => None,
+        [.., oldest] => Some(oldest),
+    }
+}
+
+/// Picks the Exchange profile whose tenant id matches `tenant` (an
+/// X-MS-Exchange-CrossTenant-Id value), or the family default (the profile without a
+/// tenant id) when none matches.
 fn select_tenant_profile<'a>(
     profile: &'a Profile,
-    block: &HeaderBlock,
+    tenant: Option<&str>,
     profiles: &'a [Profile],
 ) -> &'a Profile {
     let family: Vec<&Profile> = profiles
         .iter()
         .filter(|p| p.receiving_hosts == profile.receiving_hosts)
         .collect();
-    let tenant = block
-        .value("X-MS-Exchange-CrossTenant-Id")
-        .map(|v| v.trim().to_ascii_lowercase());
+    let tenant = tenant.map(|v| v.trim().to_ascii_lowercase());
     let by_tenant = family.iter().find(|p| {
         p.tenant_id
             .as_deref()
@@ -118,12 +172,21 @@ fn select_tenant_profile<'a>(
     by_tenant.or(default).copied().unwrap_or(profile)
 }
 
-fn add_platform(section: &mut PlatformSection, profile: &Profile, evidence: String) {
+fn add_platform(
+    section: &mut PlatformSection,
+    profile: &Profile,
+    evidence: String,
+    sender_side: bool,
+) {
     let position = match profile.role {
         Role::Gateway => "gateway",
         Role::Mailbox => "upstream",
     };
-    if let Some(existing) = section.platforms.iter_mut().find(|p| p.id == profile.id) {
+    if let Some(existing) = section
+        .platforms
+        .iter_mut()
+        .find(|p| p.id == profile.id && p.sender_side == sender_side)
+    {
         if !existing.recognised_by.contains(&evidence) {
             existing.recognised_by.push(evidence);
         }
@@ -134,12 +197,17 @@ fn add_platform(section: &mut PlatformSection, profile: &Profile, evidence: Stri
         name: profile.name.clone(),
         position,
         recognised_by: vec![evidence],
+        sender_side,
     });
 }
 
 fn mark_final(section: &mut PlatformSection, profile: &Profile, how: String) {
-    add_platform(section, profile, how);
-    if let Some(index) = section.platforms.iter().position(|p| p.id == profile.id) {
+    add_platform(section, profile, how, false);
+    if let Some(index) = section
+        .platforms
+        .iter()
+        .position(|p| p.id == profile.id && !p.sender_side)
+    {
         let mut platform = section.platforms.remove(index);
         platform.position = "final";
         section.platforms.push(platform);
@@ -164,7 +232,8 @@ fn final_by_hop<'a>(
         let profile = profiles
             .iter()
             .find(|p| p.role == Role::Mailbox && p.receives_at(by))?;
-        let profile = select_tenant_profile(profile, block, profiles);
+        let tenant = block.value("X-MS-Exchange-CrossTenant-Id");
+        let profile = select_tenant_profile(profile, tenant, profiles);
         return Some((profile, format!("newest named hop {} by {by}", hop.index)));
     }
     None
@@ -196,7 +265,8 @@ fn final_by_stamps<'a>(
     // so Gmail's group (which needs two headers) is checked first.
     candidates.sort_by_key(|(p, _)| if p.id == "gmail" { 0 } else { 1 });
     let (profile, group) = candidates.first()?;
-    let profile = select_tenant_profile(profile, block, profiles);
+    let tenant = block.value("X-MS-Exchange-CrossTenant-Id");
+    let profile = select_tenant_profile(profile, tenant, profiles);
     Some((
         profile,
         format!("{} (no Received field names a host)", group.join(" and ")),
@@ -309,4 +379,72 @@ pub fn profile_finding(
         }
     }
     Some(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::test_support::analyse_text;
+
+    /// A business tenant's user sent the message from Outlook (a `mapi` hop), and the tenant
+    /// relayed it out to a consumer Outlook.com mailbox.
+    const TENANT_TO_CONSUMER: &str = "Received: from CO1PR19MB0002.namprd19.prod.outlook.com (2001:db8::5)\n by CO1PR19MB0003.namprd19.prod.outlook.com with HTTPS; Mon, 3 Mar 2025 10:00:06 +0000\n\
+        Received: from AB1EUR01FT001.eop-eur01.prod.protection.outlook.com (2001:db8::4) by\n CO1PR19MB0002.namprd19.prod.outlook.com (2001:db8::5) with Microsoft SMTP Server id 15.20.1.1; Mon, 3 Mar 2025 10:00:05 +0000\n\
+        Received: from EUR01-AB1-obe.outbound.protection.outlook.com (198.51.100.40) by\n AB1EUR01FT001.mail.protection.outlook.com (2001:db8::4) with Microsoft SMTP Server id 15.20.1.1 via Frontend Transport; Mon, 3 Mar 2025 10:00:04 +0000\n\
+        Received: from WA1P291MB0001.POLP291.PROD.OUTLOOK.COM (2001:db8::2) by\n WA0P291MB0002.POLP291.PROD.OUTLOOK.COM (2001:db8::3) with Microsoft SMTP Server id 15.20.1.1; Mon, 3 Mar 2025 10:00:02 +0000\n\
+        Received: from WA1P291MB0001.POLP291.PROD.OUTLOOK.COM ([fe80::1]) by\n WA1P291MB0001.POLP291.PROD.OUTLOOK.COM ([fe80::1%3]) with mapi id 15.20.1.1; Mon, 3 Mar 2025 10:00:01 +0000\n\
+        From: sender@example.org\n\
+        To: user@example.com\n\
+        Subject: test\n\
+        Date: Mon, 3 Mar 2025 09:59:59 +0000\n\
+        Message-ID: <1@example.org>\n\
+        X-Forefront-Antispam-Report-Untrusted: CIP:255.255.255.255;CTRY:;LANG:en;SCL:1;SRV:;IPV:NLI;SFV:NSPM;H:WA1P291MB0001.POLP291.PROD.OUTLOOK.COM;PTR:;CAT:NONE;SFS:(13230001);DIR:OUT;\n\
+        X-MS-Exchange-CrossTenant-Id: 84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa\n\
+        \n\
+        body\n";
+
+    #[test]
+    fn sending_tenant_hops_listed_upstream() {
+        let report = analyse_text(TENANT_TO_CONSUMER);
+        let platforms: Vec<(&str, &str, usize)> = report
+            .platforms
+            .platforms
+            .iter()
+            .map(|p| (p.id.as_str(), p.position, p.recognised_by.len()))
+            .collect();
+        assert_eq!(
+            platforms,
+            [
+                ("exchange-online", "upstream", 2),
+                ("outlook-consumer", "final", 4)
+            ]
+        );
+        let upstream = &report.platforms.platforms[0];
+        assert!(
+            upstream.recognised_by[0].contains("WA1P291MB0001"),
+            "{:?}",
+            upstream.recognised_by
+        );
+    }
+
+    #[test]
+    fn business_tenant_to_business_tenant_listed_twice() {
+        let text = TENANT_TO_CONSUMER.replace(
+            "84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa",
+            "11111111-2222-3333-4444-555555555555",
+        );
+        let report = analyse_text(&text);
+        let platforms: Vec<(&str, &str)> = report
+            .platforms
+            .platforms
+            .iter()
+            .map(|p| (p.id.as_str(), p.position))
+            .collect();
+        assert_eq!(
+            platforms,
+            [
+                ("exchange-online", "upstream"),
+                ("exchange-online", "final")
+            ]
+        );
+    }
 }
