@@ -10,7 +10,7 @@ use crate::analysis::arc::{ArcChain, assess_arc};
 use crate::analysis::chain::{Origin, RelayChain};
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
-use crate::headers::HeaderBlock;
+use crate::headers::{Header, HeaderBlock};
 use crate::parse::authres::{
     AuthResults, parse_arc_authentication_results, parse_authentication_results,
 };
@@ -74,6 +74,19 @@ impl AuthSection {
     /// Tells whether any Authentication-Results field is trusted.
     pub fn has_trusted_results(&self) -> bool {
         self.results.iter().any(|f| f.trusted)
+    }
+
+    /// Tells whether `header` may stand for a field the recipient's systems wrote: an
+    /// Authentication-Results field only when it is trusted, so that a verdict the sender
+    /// planted does not hide a deleted one. Other fields count wherever they are, because
+    /// Exchange Online moves some of its own (Received-SPF) below the edge when it
+    /// rewrites a message.
+    pub fn stamped_by_recipient(&self, header: &Header) -> bool {
+        !header.is("Authentication-Results")
+            || self
+                .results
+                .iter()
+                .any(|f| f.line == header.line && f.trusted)
     }
 }
 
@@ -541,6 +554,11 @@ mod exchange_form_tests {
                 .iter()
                 .any(|s| s.id == "forged-auth-results")
         );
+        let stripped_results = report
+            .findings
+            .iter()
+            .any(|f| f.id.starts_with("stripped.") && f.detail.contains("Authentication-Results"));
+        assert!(stripped_results, "{:#?}", report.findings);
     }
 }
 

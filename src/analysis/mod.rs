@@ -98,7 +98,7 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     // Step 2: the passes, each reading what the earlier ones produced.
     let chain = chain::build_chain(&headers, config);
     let auth = auth::read_auth(&headers, &chain, config);
-    let platforms = crate::platform::read_platforms(&headers, &chain, &config.profiles);
+    let platforms = crate::platform::read_platforms(&headers, &chain, &auth, &config.profiles);
     let exchange = exchange::read_exchange(&headers, &chain, &platforms, config);
     let message = sender::read_sender(&headers);
     let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);

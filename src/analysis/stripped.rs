@@ -43,7 +43,7 @@ pub fn find_stripped(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let exchange = has_exchange_stamps(block);
-    campaign_pattern(block, exchange, &mut findings);
+    campaign_pattern(block, auth, exchange, &mut findings);
     signed_headers_missing(block, auth, &mut findings);
     arc_sets_incomplete(&auth.arc, &mut findings);
     message_data_chunks(block, "X-MS-Exchange-AntiSpam-MessageData", &mut findings);
@@ -74,7 +74,12 @@ fn has_exchange_stamps(block: &HeaderBlock) -> bool {
 
 /// Step 1: the 2022 pattern. On mail that Exchange Online processed, the headers it always
 /// writes are absent together with most of the others the campaign's rules deleted.
-fn campaign_pattern(block: &HeaderBlock, exchange: bool, findings: &mut Vec<Finding>) {
+fn campaign_pattern(
+    block: &HeaderBlock,
+    auth: &AuthSection,
+    exchange: bool,
+    findings: &mut Vec<Finding>,
+) {
     if !exchange {
         return;
     }
@@ -86,16 +91,14 @@ fn campaign_pattern(block: &HeaderBlock, exchange: bool, findings: &mut Vec<Find
     if !is_message {
         return;
     }
-    let always_gone: Vec<&str> = EXCHANGE_ALWAYS
-        .iter()
-        .copied()
-        .filter(|n| !block.contains(n))
-        .collect();
+    // A result field the sender planted below the edge does not stand in for a deleted one.
+    let absent = |name: &&str| !block.all(name).any(|h| auth.stamped_by_recipient(h));
+    let always_gone: Vec<&str> = EXCHANGE_ALWAYS.iter().copied().filter(absent).collect();
     let always_missing = always_gone.len();
     let missing: Vec<&str> = CAMPAIGN_2022_DELETED
         .iter()
         .copied()
-        .filter(|n| !block.contains(n))
+        .filter(absent)
         .collect();
     if always_missing < 2 || missing.len() < 8 {
         return;

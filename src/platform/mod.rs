@@ -11,6 +11,7 @@ pub mod gateways;
 pub mod profiles;
 pub mod ranges;
 
+use crate::analysis::auth::AuthSection;
 use crate::analysis::chain::RelayChain;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
@@ -63,6 +64,7 @@ impl PlatformSection {
 pub fn read_platforms(
     block: &HeaderBlock,
     chain: &RelayChain,
+    auth: &AuthSection,
     profiles: &[Profile],
 ) -> PlatformSection {
     let mut section = PlatformSection::default();
@@ -99,7 +101,7 @@ pub fn read_platforms(
     if let Some((profile, how)) = final_profile {
         mark_final(&mut section, profile, how);
         if profile.check {
-            section.missing = missing_always(profile, block);
+            section.missing = missing_always(profile, block, auth);
         }
     }
 
@@ -280,25 +282,30 @@ fn is_address_literal(host: &str) -> bool {
 }
 
 /// Lists the profile's always-written headers that `block` lacks.
-fn missing_always(profile: &Profile, block: &HeaderBlock) -> Vec<String> {
+fn missing_always(profile: &Profile, block: &HeaderBlock, auth: &AuthSection) -> Vec<String> {
     profile
         .always
         .iter()
-        .filter(|always| !always_present(always, block))
+        .filter(|always| !always_present(always, block, auth))
         .map(describe_always)
         .collect()
 }
 
-fn always_present(always: &AlwaysHeader, block: &HeaderBlock) -> bool {
+/// Tells whether the platform wrote a field of `always`. A result field the sender wrote
+/// (below the trust boundary) does not stand in for the receiver's own.
+fn always_present(always: &AlwaysHeader, block: &HeaderBlock, auth: &AuthSection) -> bool {
     always.headers.iter().any(|name| {
-        block.all(name).any(|h| {
-            always.contains.is_empty()
-                || always.contains.iter().any(|text| {
-                    h.value
-                        .to_ascii_lowercase()
-                        .contains(&text.to_ascii_lowercase())
-                })
-        })
+        block
+            .all(name)
+            .filter(|h| auth.stamped_by_recipient(h))
+            .any(|h| {
+                always.contains.is_empty()
+                    || always.contains.iter().any(|text| {
+                        h.value
+                            .to_ascii_lowercase()
+                            .contains(&text.to_ascii_lowercase())
+                    })
+            })
     })
 }
 
