@@ -276,9 +276,9 @@ fn rfc822_originals(bytes: &[u8], depth: usize) -> Vec<Original> {
 /// an `.eml` or `.msg` name, or content that starts like a Compound File Binary. Parts of a
 /// `multipart/digest` are `message/rfc822` by default (RFC 2046 section 5.1.5). So the
 /// header lines must contain one of these marks, compared case-insensitively: the type, the
-/// name extension, a name parameter encoded by RFC 2047 or RFC 2231 (which hides the
-/// extension); or a part's first body line must hold the CFB signature raw, in base64 or in
-/// quoted-printable. Only those lines are searched ([`mime_header_lines`]), not the
+/// name extension, or a name parameter encoded by RFC 2047 or RFC 2231 (which hides the
+/// extension). Otherwise a part's first body line must hold the CFB signature raw, in base64
+/// or in quoted-printable. Only those lines are searched ([`mime_header_lines`]), not the
 /// encoded contents of the parts.
 /// NOTE: a base64 body whose first line breaks inside its first 8 characters hides the
 /// signature; mail clients write 76-character lines.
@@ -300,10 +300,10 @@ fn may_hold_attached_message(bytes: &[u8]) -> bool {
         || has_encoded_name_parameter(&lower)
 }
 
-/// Returns, in lower case, the lines where MIME structure is declared: the message's header
-/// block, each block of lines from a line starting with `--` (a boundary) up to the next
-/// empty line, and the first line after each of these blocks, where an attachment's content
-/// starts. A boundary is not matched against the declared one, so text that merely starts
+/// Returns, in lower case, the lines where MIME structure is declared. These are the
+/// message's header block, each block of lines from a line starting with `--` (a boundary)
+/// up to the next empty line, and the first line after each of these blocks, where an
+/// attachment's content starts. A boundary is not matched against the declared one, so text that merely starts
 /// with `--` adds lines too; the search can only widen. Boundaries are found with one byte
 /// search, so the lines of the parts' contents are not visited one by one.
 fn mime_header_lines(bytes: &[u8]) -> Vec<u8> {
@@ -444,10 +444,14 @@ fn attached_finding(info: &AttachmentInfo) -> Finding {
     Finding::new(
         "input.attached-original",
         Severity::Info,
-        "Message read from an attachment of a reported message",
+        "Message read from an attachment",
         format!(
-            "This message is attachment {} ({}) of the message it was found in; the wrapper itself was not analysed. Use --outer to analyse the wrapper.",
-            info.index, info.content_type
+            "This message is attachment {} ({}) of the message it was found in, such as a user's phishing report or a bounce; the wrapper itself was not analysed. Use --outer to analyse the wrapper.",
+            info.index,
+            match &info.filename {
+                Some(name) => format!("{name}, {}", info.content_type),
+                None => info.content_type.clone(),
+            }
         ),
     )
     .with_evidence("Subject", None, info.wrapper_subject.clone().unwrap_or_default())

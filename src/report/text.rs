@@ -89,7 +89,7 @@ fn summary(out: &mut String, report: &Report, style: Style) {
     if let Some(attachment) = &source.attachment {
         let _ = writeln!(
             out,
-            "  from attachment {} ({}) of a report by {} with subject {}",
+            "  from attachment {} ({}) of a message from {} with subject {}",
             attachment.index,
             opt(attachment.filename.as_deref()),
             opt(attachment.wrapper_from.as_deref()),
