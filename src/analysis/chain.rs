@@ -6,6 +6,7 @@ use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::{Header, HeaderBlock};
 use crate::iplist::is_non_public;
+use crate::parse::ascii::ends_with_ci;
 use crate::parse::received::{Received, parse_received};
 use crate::platform::ranges::provider_range;
 use serde::Serialize;
@@ -466,26 +467,23 @@ fn from_side_is_internal(received: &Received, config: &AnalysisConfig) -> bool {
     }
 
     // Provider-internal relays, except at the provider's edge where anyone can claim a name.
-    let at_edge = received.by_host.as_deref().is_some_and(|by| {
-        by.to_ascii_lowercase()
-            .ends_with(".mail.protection.outlook.com")
-    });
-    let host = received
-        .from_host
+    let at_edge = received
+        .by_host
         .as_deref()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let egress = host.ends_with(".outbound.protection.outlook.com");
+        .is_some_and(|by| ends_with_ci(by, ".mail.protection.outlook.com"));
+    let host = received.from_host.as_deref().unwrap_or("");
+    let egress = ends_with_ci(host, ".outbound.protection.outlook.com");
     let internal_name = MICROSOFT_INTERNAL_SUFFIXES
         .iter()
-        .any(|s| host.ends_with(s));
+        .any(|s| ends_with_ci(host, s));
 
     // An address in Microsoft's published Exchange Online Protection ranges, handed between
     // two Microsoft servers past the edge, is a relay inside the service even when the hop
     // names no host. At the edge the same ranges are other tenants' egress, so external.
     let by_internal = received.by_host.as_deref().is_some_and(|by| {
-        let by = by.to_ascii_lowercase();
-        MICROSOFT_INTERNAL_SUFFIXES.iter().any(|s| by.ends_with(s))
+        MICROSOFT_INTERNAL_SUFFIXES
+            .iter()
+            .any(|s| ends_with_ci(by, s))
     });
     let microsoft_range = ip
         .and_then(provider_range)

@@ -2,6 +2,7 @@
 //! read as raw text and records the problem as a finding instead of failing.
 
 pub mod address;
+pub mod ascii;
 pub mod authres;
 pub mod date;
 pub mod encoded_word;

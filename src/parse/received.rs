@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 
+use super::ascii::strip_prefix_ci;
 use super::date::{self, ParsedDate};
 use crate::finding::{Finding, Severity};
 
@@ -771,12 +772,6 @@ fn set(slot: &mut Option<String>, value: &str) {
     if slot.is_none() && !value.is_empty() {
         *slot = Some(value.to_string());
     }
-}
-
-fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &text[prefix.len()..])
 }
 
 fn is_helo_verb(word: &str) -> bool {

@@ -5,6 +5,7 @@
 //! the message, not on which side: Proofpoint and Mimecast stamp outbound mail too.
 
 use crate::headers::HeaderBlock;
+use crate::parse::ascii::starts_with_ci;
 use serde::Serialize;
 
 /// Headers one gateway left on the message.
@@ -78,9 +79,9 @@ pub fn summarise(block: &HeaderBlock) -> Vec<GatewaySummary> {
 fn summarise_one(rule: &GatewayRule, block: &HeaderBlock) -> Option<GatewaySummary> {
     let mut headers: Vec<String> = Vec::new();
     for field in &block.fields {
-        let name = field.name.to_ascii_lowercase();
-        let matches = rule.exact.contains(&name.as_str())
-            || rule.prefixes.iter().any(|p| name.starts_with(p));
+        let name = field.name.as_str();
+        let matches = rule.exact.iter().any(|e| name.eq_ignore_ascii_case(e))
+            || rule.prefixes.iter().any(|p| starts_with_ci(name, p));
         if matches && !headers.iter().any(|h| h.eq_ignore_ascii_case(&field.name)) {
             headers.push(field.name.clone());
         }

@@ -300,11 +300,10 @@ fn always_present(always: &AlwaysHeader, block: &HeaderBlock, auth: &AuthSection
             .filter(|h| auth.stamped_by_recipient(h))
             .any(|h| {
                 always.contains.is_empty()
-                    || always.contains.iter().any(|text| {
-                        h.value
-                            .to_ascii_lowercase()
-                            .contains(&text.to_ascii_lowercase())
-                    })
+                    || always
+                        .contains
+                        .iter()
+                        .any(|text| crate::parse::ascii::contains_ci(&h.value, text))
             })
     })
 }

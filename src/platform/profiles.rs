@@ -107,15 +107,14 @@ pub fn profile(id: &str) -> Option<&'static Profile> {
 impl Profile {
     /// Tells whether `by_host` is one of this platform's receiving hosts.
     pub fn receives_at(&self, by_host: &str) -> bool {
-        let host = by_host.trim_end_matches('.').to_ascii_lowercase();
+        let host = by_host.trim_end_matches('.');
         // A pattern with a leading dot matches any host below it; one without matches only
         // that exact host.
         self.receiving_hosts.iter().any(|pattern| {
-            let pattern = pattern.to_ascii_lowercase();
             if pattern.starts_with('.') {
-                host.ends_with(&pattern)
+                crate::parse::ascii::ends_with_ci(host, pattern)
             } else {
-                host == pattern
+                host.eq_ignore_ascii_case(pattern)
             }
         })
     }
