@@ -356,10 +356,7 @@ impl<'a> Splitter<'a> {
         let name_text = String::from_utf8_lossy(name).into_owned();
         let colon = first.text.iter().position(|&b| b == b':').unwrap_or(0);
         let after_colon = &first.text[colon + 1..];
-        let mut raw_bytes: Vec<u8> = after_colon
-            .strip_prefix(b" ")
-            .unwrap_or(after_colon)
-            .to_vec();
+        let first_value = after_colon.strip_prefix(b" ").unwrap_or(after_colon);
         self.note_line(&first, &name_text);
 
         let mut next = index + 1;
@@ -368,15 +365,24 @@ impl<'a> Splitter<'a> {
             if !is_continuation(line.text) {
                 break;
             }
-            raw_bytes.push(b'\n');
-            raw_bytes.extend_from_slice(line.text);
             self.note_line(&line, &name_text);
             next += 1;
         }
+        // Most fields are one line, decoded straight from the input.
+        let decoded = if next == index + 1 {
+            decode_header_bytes(first_value)
+        } else {
+            let mut raw_bytes = first_value.to_vec();
+            for line in &self.lines[index + 1..next] {
+                raw_bytes.push(b'\n');
+                raw_bytes.extend_from_slice(line.text);
+            }
+            decode_header_bytes(&raw_bytes)
+        };
 
         // The unfolded value is the raw value without its folding line breaks; both
         // decodings map LF to LF, so removing it after decoding gives the same text.
-        let (raw, eight_bit, fallback) = decode_header_bytes(&raw_bytes);
+        let (raw, eight_bit, fallback) = decoded;
         let value = if next > index + 1 {
             raw.replace('\n', "").trim().to_string()
         } else {
