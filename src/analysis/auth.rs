@@ -128,13 +128,16 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
                 },
                 &mut trusted_below,
             );
-        for finding in &parsed.findings {
-            let mut finding = finding.clone();
-            // Exchange Online's own form has no authserv-id: expected, so only noted.
+        let mut parsed = parsed;
+        for finding in &mut parsed.findings {
+            // Exchange Online's own form has no authserv-id: expected, so only noted, in the
+            // field's own findings as in the report's list.
             if trusted && finding.id == "auth.missing-authserv-id" {
                 finding.severity = Severity::Info;
             }
-            findings.push(finding.with_evidence(
+        }
+        for finding in &parsed.findings {
+            findings.push(finding.clone().with_evidence(
                 header.name.clone(),
                 Some(header.line),
                 header.value.clone(),
@@ -522,6 +525,7 @@ mod exchange_form_tests {
     use super::tests_common::forged;
     use crate::analysis::Report;
     use crate::analysis::test_support::analyse_text;
+    use crate::finding::Severity;
 
     const INTERNAL: &str = "Received: from SJ0PR03CA0042.namprd03.prod.outlook.com (2603:10b6:a03:33e::17) by SJ0PR19MB6655.namprd19.prod.outlook.com (2603:10b6:a03:44b::7) with Microsoft SMTP Server id 15.20.6631.47; Mon, 7 Aug 2023 05:11:54 +0000\n";
     const REAL: &str = "Authentication-Results: spf=fail (sender IP is 203.0.113.5) smtp.mailfrom=example.org; dkim=none (message not signed) header.d=none;dmarc=fail action=none header.from=example.org;compauth=fail reason=001\n";
@@ -540,6 +544,14 @@ mod exchange_form_tests {
         let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
         assert_eq!(trusted, [true, false]);
         assert!(forged(&report));
+        // The field's own findings carry the same severity as the report's list.
+        let severities: Vec<Vec<Severity>> = report
+            .auth
+            .results
+            .iter()
+            .map(|f| f.parsed.findings.iter().map(|x| x.severity).collect())
+            .collect();
+        assert_eq!(severities, [vec![Severity::Info], vec![Severity::Medium]]);
     }
 
     #[test]
