@@ -401,3 +401,34 @@ fn eval_missing_folder_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn error_reasons_are_escaped_on_the_terminal_and_exact_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file name can carry a terminal escape sequence, and errors name the file.
+    let name = "bad\u{1b}]52;c;ZXZpbA==\u{7}\u{202e}.eml";
+    let junk = write(dir.path(), name, &"just a line of prose\n".repeat(100));
+    for args in [
+        vec!["inspect", "-v", junk.as_str()],
+        vec!["scan", junk.as_str()],
+        vec!["scan", "--format", "csv", junk.as_str()],
+    ] {
+        let output = mailtrace(&args, None);
+        let text = format!(
+            "{}{}",
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(text.contains("bad"), "{args:?}: {text}");
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!text.contains(raw), "{args:?}: raw {raw:?} in {text:?}");
+        }
+    }
+    let output = mailtrace(&["scan", "--format", "jsonl", &junk], None);
+    let error = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|record| record["record"] == "error")
+        .expect("an error record");
+    assert!(error["path"].as_str().unwrap().ends_with(name), "{error}");
+}

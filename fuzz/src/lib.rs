@@ -4,6 +4,7 @@
 use mailtrace::analysis::analyze;
 use mailtrace::config::AnalysisConfig;
 use mailtrace::input::{InputOptions, InputResult, read_bytes};
+use mailtrace::report::escape::escape_terminal;
 use mailtrace::report::json::{message_record, report_value};
 use mailtrace::report::text::{Style, render};
 use mailtrace::scan::summary::{Digest, Summary};
@@ -30,7 +31,10 @@ pub fn analyse_all(results: Vec<InputResult>) {
         let input = match result {
             Ok(input) => input,
             Err(error) => {
-                assert_terminal_safe(&error.to_string().replace('\n', " "));
+                // The reason keeps the exact bytes for JSON (a .msg stream name can hold
+                // U+0000); the command line escapes it before printing, as checked here.
+                let printed = escape_terminal(&error.to_string());
+                assert_terminal_safe(&printed.replace('\n', " "));
                 continue;
             }
         };

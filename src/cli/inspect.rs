@@ -96,11 +96,9 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Err((path, index, reason)) => {
                 totals.errors += 1;
-                tracing::debug!(%path, ?index, %reason, "message could not be read");
-                eprintln!(
-                    "mailtrace: {}",
-                    crate::report::escape::escape_terminal(&reason)
-                );
+                let shown = crate::report::escape::escape_terminal(&reason);
+                tracing::debug!(path = %crate::report::escape::escape_terminal(&path), ?index, reason = %shown, "message could not be read");
+                eprintln!("mailtrace: {shown}");
                 if args.format == OutputFormat::Jsonl {
                     let record = ErrorRecord {
                         record: "error",
