@@ -370,8 +370,8 @@ fn mark_internal(hops: &mut [Hop], config: &AnalysisConfig) -> Option<usize> {
 /// With every hop internal, finds the oldest hop that a provider's shared edge received
 /// from a public address, and makes it the first external hop. Between two accounts of one
 /// mailbox provider (Gmail to Gmail), the sending side is the provider's outbound server
-/// for the other account: its address is the one to report, and the hops from the same
-/// organisational domain are otherwise all taken for the recipient's own relays.
+/// for the other account, so its address is the one to report. Without this step, every
+/// hop in the provider's organisational domain counts as the recipient's own relay.
 fn shared_edge_handover(hops: &mut [Hop]) -> Option<usize> {
     let hop = hops.iter_mut().find(|hop| {
         let public = sending_ip(&hop.received).is_some_and(|ip| !is_non_public(ip));
@@ -385,9 +385,9 @@ fn shared_edge_handover(hops: &mut [Hop]) -> Option<usize> {
     Some(hop.index)
 }
 
-/// Tells whether a hop that records no sending address is a step inside one organisation:
-/// it hands the message on from the host that received the older hop, and its receiving
-/// host has a bare name or the sending host's organisational domain (`from
+/// Tells whether a hop that records no sending address is a step inside one organisation.
+/// Such a hop hands the message on from the host that received the older hop, and its
+/// receiving host has a bare name or the sending host's organisational domain (`from
 /// mx-ext.example.net by store1`, below `from relay.example.org [192.0.2.7] by
 /// mx-ext.example.net`). Old MTAs recorded no addresses at all, so a hop between two
 /// organisations stays a candidate for the first external hop.

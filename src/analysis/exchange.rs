@@ -347,6 +347,14 @@ mod tests {
         report.findings.iter().map(|f| f.id.as_str()).collect()
     }
 
+    fn finding<'a>(report: &'a Report, id: &str) -> &'a crate::finding::Finding {
+        report
+            .findings
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("{id} not reported: {:?}", finding_ids(report)))
+    }
+
     #[test]
     fn upstream_cip_matching_edge_hop() {
         let report = analyse_text(&upstream_tenant_message("192.0.2.10", "192.0.2.10"));
@@ -357,11 +365,7 @@ mod tests {
     #[test]
     fn upstream_cip_differing_from_edge_hop() {
         let report = analyse_text(&upstream_tenant_message("192.0.2.10", "203.0.113.7"));
-        let finding = report
-            .findings
-            .iter()
-            .find(|f| f.id == "exchange.cip-hop-mismatch")
-            .expect("mismatch reported");
+        let finding = finding(&report, "exchange.cip-hop-mismatch");
         assert!(finding.detail.contains("192.0.2.10"), "{}", finding.detail);
         assert!(
             finding.detail.contains("upstream tenant"),
@@ -373,11 +377,7 @@ mod tests {
     #[test]
     fn upstream_verdict_shown_not_scored() {
         let report = analyse_text(&upstream_tenant_message("192.0.2.10", "192.0.2.10"));
-        let finding = report
-            .findings
-            .iter()
-            .find(|f| f.id == "exchange.upstream-verdict")
-            .expect("upstream verdict reported");
+        let finding = finding(&report, "exchange.upstream-verdict");
         assert_eq!(finding.severity, crate::finding::Severity::Info);
         assert!(finding.detail.contains("CAT:SPOOF"), "{}", finding.detail);
         assert!(finding.detail.contains("SFV:SPM"), "{}", finding.detail);
@@ -424,11 +424,7 @@ mod tests {
              \n\
              body\n";
         let report = analyse_text(text);
-        let finding = report
-            .findings
-            .iter()
-            .find(|f| f.id == "exchange.cip-hop-mismatch")
-            .expect("mismatch reported");
+        let finding = finding(&report, "exchange.cip-hop-mismatch");
         assert!(
             finding.detail.contains("first external"),
             "{}",

@@ -149,7 +149,7 @@ pub fn read_sender(block: &HeaderBlock) -> MessageSummary {
         parsed
     });
 
-    // Step 3: a Message-ID that the receiving Exchange wrote tells nothing about the sender.
+    // Step 3: a Message-ID that the receiving Exchange wrote shows nothing about the sender.
     let added_on_arrival = message_id_added_on_arrival(block);
     if added_on_arrival {
         summary.findings.push(no_message_id_finding());

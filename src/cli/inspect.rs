@@ -96,9 +96,10 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Err((path, index, reason)) => {
                 totals.errors += 1;
-                let shown = crate::report::escape::escape_terminal(&reason);
-                tracing::debug!(path = %crate::report::escape::escape_terminal(&path), ?index, reason = %shown, "message could not be read");
-                eprintln!("mailtrace: {shown}");
+                let escaped_reason = crate::report::escape::escape_terminal(&reason);
+                let escaped_path = crate::report::escape::escape_terminal(&path);
+                tracing::debug!(path = %escaped_path, ?index, reason = %escaped_reason, "message could not be read");
+                eprintln!("mailtrace: {escaped_reason}");
                 if args.format == OutputFormat::Jsonl {
                     let record = ErrorRecord {
                         record: "error",

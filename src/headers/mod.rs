@@ -380,7 +380,7 @@ impl<'a> Splitter<'a> {
             decode_header_bytes(&raw_bytes)
         };
 
-        // The unfolded value is the raw value without its folding line breaks; both
+        // The unfolded value is the raw value without its folding line breaks. Both
         // decodings map LF to LF, so removing it after decoding gives the same text.
         let (raw, eight_bit, fallback) = decoded;
         let value = if next > index + 1 {

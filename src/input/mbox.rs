@@ -387,10 +387,10 @@ impl<R: BufRead> MboxReader<R> {
     }
 
     /// Appends the body lines that cannot end the message (none starts with `From `) in one
-    /// run, as [`MboxReader::append`] would one by one. Returns the number of bytes taken,
-    /// 0 when the next line needs the line-by-line path: in the header block, after a cut,
-    /// with a line looked ahead, or when the line is a separator candidate, is too long or
-    /// crosses the declared end of the body.
+    /// run, as [`MboxReader::append`] would one by one, and returns the number of bytes
+    /// appended. It returns 0 when the next line needs the line-by-line path. That is the
+    /// case in the header block, after a cut, with a line looked ahead, and when the line is
+    /// a separator candidate, is too long or crosses the declared end of the body.
     fn append_plain_lines(&mut self) -> std::io::Result<usize> {
         let Some(current) = &mut self.current else {
             return Ok(0);
@@ -400,20 +400,20 @@ impl<R: BufRead> MboxReader<R> {
         }
         let start = current.bytes.len();
         let room = self.max_message_bytes.saturating_sub(start);
-        let taken = self
-            .lines
-            .take_plain_lines(&mut current.bytes, room, current.declared_end)?;
-        if taken == 0 {
+        let appended =
+            self.lines
+                .take_plain_lines(&mut current.bytes, room, current.declared_end)?;
+        if appended == 0 {
             return Ok(0);
         }
-        current.length += taken as u64;
+        current.length += appended as u64;
         let run = &current.bytes[start..];
         let before_last = &run[..run.len() - 1];
         let last_line = memchr::memrchr(b'\n', before_last).map_or(run, |i| &run[i + 1..]);
         let blank = last_line == b"\n" || last_line == b"\r\n";
         current.trailing_blank = if blank { last_line.len() } else { 0 };
         self.previous_blank = blank;
-        Ok(taken)
+        Ok(appended)
     }
 
     fn finish_current(&mut self) {

@@ -132,7 +132,7 @@ pub fn read_platforms(
 /// applies. When another platform delivered the message, every value is the sending side's.
 ///
 /// NOTE: a consumer Outlook.com sender whose value was stripped is listed as a business
-/// tenant, because no surviving header tells the two apart.
+/// tenant, because no surviving header distinguishes the two.
 fn sender_side_tenant<'a>(
     block: &'a HeaderBlock,
     chain: &RelayChain,

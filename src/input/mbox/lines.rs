@@ -157,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_lines_stop_before_from_lines_limits_and_stop_offsets() {
+    fn plain_lines_stop_at_separators() {
         let input = b"one\ntwo\nFrom x\nthree\n";
         let mut reader = LineReader::new(std::io::BufReader::new(&input[..]), 100);
         let mut into = Vec::new();
