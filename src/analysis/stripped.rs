@@ -42,7 +42,7 @@ pub fn find_stripped(
     profiles: &[Profile],
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let exchange = has_exchange_stamps(block);
+    let exchange = exchange_online_received(platforms);
     campaign_pattern(block, auth, exchange, &mut findings);
     signed_headers_missing(block, auth, &mut findings);
     arc_sets_incomplete(&auth.arc, &mut findings);
@@ -62,13 +62,11 @@ pub fn find_stripped(
     findings
 }
 
-/// Tells whether Exchange Online processed the message, judged by its own stamps.
-fn has_exchange_stamps(block: &HeaderBlock) -> bool {
-    block.fields.iter().any(|h| {
-        let name = h.name.to_ascii_lowercase();
-        name.starts_with("x-ms-exchange-organization-")
-            || name.starts_with("x-ms-exchange-crosstenant-")
-            || name == "x-forefront-antispam-report"
+/// Tells whether Exchange Online received the message for the recipient, by its hops or its
+/// own stamps. On-premises Exchange also writes X-MS-Exchange-Organization-* fields.
+fn exchange_online_received(platforms: &PlatformSection) -> bool {
+    platforms.platforms.iter().any(|p| {
+        p.position != "upstream" && (p.id == "exchange-online" || p.id == "outlook-consumer")
     })
 }
 
@@ -381,5 +379,28 @@ mod signed_header_tests {
         };
         assert_eq!(finding("stripped.signed-header-missing"), ["subject"]);
         assert_eq!(finding("stripped.signed-header-absent"), ["cc", "reply-to"]);
+    }
+
+    /// Internal mail of an on-premises Exchange Server carries X-MS-Exchange-Organization-*
+    /// fields and none of the authentication fields that Exchange Online writes on inbound mail.
+    #[test]
+    fn on_premises_exchange_is_not_stripped() {
+        let text = "Received: from mbx1.corp.example.com (10.0.0.5) by hub1.corp.example.com (10.0.0.6) with mapi; Tue, 8 Aug 2023 16:13:55 +0000\n\
+                    X-MS-Exchange-Organization-SCL: -1\n\
+                    X-MS-Exchange-Organization-AuthAs: Internal\n\
+                    From: a@corp.example.com\n\
+                    To: b@corp.example.com\n\
+                    Date: Tue, 8 Aug 2023 16:13:55 +0000\n\
+                    Message-ID: <1@corp.example.com>\n\
+                    \n\
+                    body\n";
+        let report = analyse_text(text);
+        let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+
+        assert!(
+            !ids.contains(&"stripped.exchange-transport-rules"),
+            "{ids:?}"
+        );
+        assert!(!ids.contains(&"stripped.no-external-hop"), "{ids:?}");
     }
 }
