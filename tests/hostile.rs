@@ -173,8 +173,19 @@ fn attachment_depth_within_limit_reaches_innermost() {
         &AnalysisConfig::default(),
     );
 
-    assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0].message.subject.as_deref(), Some("innermost"));
+    let subjects: Vec<Option<&str>> = reports
+        .iter()
+        .map(|r| r.message.subject.as_deref())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            Some("level 2"),
+            Some("level 1"),
+            Some("level 0"),
+            Some("innermost")
+        ]
+    );
 }
 
 #[test]

@@ -27,7 +27,14 @@ fn corpus(path: &str) -> PathBuf {
 
 fn outer() -> InputOptions {
     InputOptions {
-        outer: true,
+        attached: mailtrace::input::AttachedMessages::WrapperOnly,
+        ..InputOptions::default()
+    }
+}
+
+fn originals_only() -> InputOptions {
+    InputOptions {
+        attached: mailtrace::input::AttachedMessages::OriginalsOnly,
         ..InputOptions::default()
     }
 }
@@ -367,7 +374,7 @@ fn top_level_transport_headers_in_outer_mode() {
 #[test]
 fn outer_msg_embedded_message_is_read() {
     let path = corpus("msg/ninoseki_eml_analyzer/outer.msg");
-    let messages = read_ok(&path, &InputOptions::default());
+    let messages = read_ok(&path, &originals_only());
     assert_eq!(messages.len(), 1);
     let embedded = &messages[0];
     let info = embedded
@@ -389,7 +396,7 @@ fn outer_msg_embedded_message_is_read() {
 fn nested_embedded_items_are_followed() {
     let messages = read_ok(
         &corpus("msg/hiraoka_msgreader/test/msgInMsgInMsg.msg"),
-        &InputOptions::default(),
+        &originals_only(),
     );
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].source.attachment.as_ref().unwrap().depth, 2);
@@ -415,13 +422,10 @@ fn extensionless_msg_is_detected() {
 #[test]
 fn same_message_as_eml_and_msg() {
     let dir = corpus("msg/hiraoka_msgreader/test");
-    let as_eml = read_ok(
-        &dir.join("Attach sample eml sent.msg"),
-        &InputOptions::default(),
-    );
+    let as_eml = read_ok(&dir.join("Attach sample eml sent.msg"), &originals_only());
     let as_msg = read_ok(
         &dir.join("Attach sample eml received.msg"),
-        &InputOptions::default(),
+        &originals_only(),
     );
     assert_eq!((as_eml.len(), as_msg.len()), (1, 1));
     assert!(as_eml[0].msg.is_none());
@@ -656,7 +660,7 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn reported_phish_wrapper_yields_originals() {
+fn reported_phish_wrapper_and_originals() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.eml");
     let attached_eml = base64(ORIGINAL.as_bytes());
@@ -671,7 +675,7 @@ fn reported_phish_wrapper_yields_originals() {
     ]);
     std::fs::write(&path, &input).unwrap();
 
-    let messages = read_ok(&path, &InputOptions::default());
+    let messages = read_ok(&path, &originals_only());
     assert_eq!(messages.len(), 2);
     for message in &messages {
         assert_eq!(text(message), ORIGINAL);
@@ -692,6 +696,13 @@ fn reported_phish_wrapper_yields_originals() {
     assert_eq!(second.index, 2);
     assert_eq!(second.filename.as_deref(), Some("original.eml"));
     assert_eq!(second.content_type, "application/octet-stream");
+
+    let both = read_ok(&path, &InputOptions::default());
+    assert_eq!(both.len(), 3);
+    assert_eq!(text(&both[0]), input);
+    assert_eq!(finding_ids(&both[0]), ["input.has-attached-messages"]);
+    assert_eq!(text(&both[1]), ORIGINAL);
+    assert_eq!(text(&both[2]), ORIGINAL);
 
     let wrappers = read_ok(&path, &outer());
     assert_eq!(wrappers.len(), 1);

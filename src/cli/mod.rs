@@ -64,9 +64,12 @@ pub struct AnalysisArgs {
     /// end the header block.
     #[arg(long)]
     pub pasted_headers: bool,
-    /// Analyse a reported-phish wrapper itself instead of the original attached to it.
-    #[arg(long)]
+    /// Analyse only the message as delivered, not the messages attached to it.
+    #[arg(long, conflicts_with = "attached_only")]
     pub outer: bool,
+    /// Analyse only the messages attached to a report or bounce, not the wrapper.
+    #[arg(long)]
+    pub attached_only: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -238,7 +241,13 @@ impl AnalysisArgs {
     /// Returns the input options these arguments select.
     pub fn input_options(&self) -> crate::input::InputOptions {
         crate::input::InputOptions {
-            outer: self.outer,
+            attached: if self.outer {
+                crate::input::AttachedMessages::WrapperOnly
+            } else if self.attached_only {
+                crate::input::AttachedMessages::OriginalsOnly
+            } else {
+                crate::input::AttachedMessages::Both
+            },
             max_message_bytes: self.limits.max_message_bytes,
             max_attachment_depth: self.limits.max_attachment_depth,
             max_msg_stream_bytes: self.limits.max_msg_stream_bytes,

@@ -164,11 +164,24 @@ impl InputError {
     }
 }
 
+/// The selection of messages analysed from a wrapper with attached messages (a user's
+/// report, a bounce, or any message with a `message/rfc822` part).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AttachedMessages {
+    /// The wrapper as delivered, then each attached message.
+    #[default]
+    Both,
+    /// The wrapper only.
+    WrapperOnly,
+    /// The attached messages only; the wrapper when none can be read.
+    OriginalsOnly,
+}
+
 /// Settings for reading inputs.
 #[derive(Debug, Clone)]
 pub struct InputOptions {
-    /// Analyse a reported-phish wrapper itself instead of the originals attached to it.
-    pub outer: bool,
+    /// The selection among a wrapper and its attached messages.
+    pub attached: AttachedMessages,
     /// Messages larger than this are cut to their header block, with a finding.
     pub max_message_bytes: usize,
     /// Maximum nesting of attached messages that is followed.
@@ -181,7 +194,7 @@ pub struct InputOptions {
 impl Default for InputOptions {
     fn default() -> InputOptions {
         InputOptions {
-            outer: false,
+            attached: AttachedMessages::Both,
             max_message_bytes: 64 * 1024 * 1024,
             max_attachment_depth: 4,
             max_msg_stream_bytes: msg::MAX_STREAM_BYTES,

@@ -112,12 +112,15 @@ fn oversized_message_is_cut_to_header_block() {
 }
 
 #[test]
-fn rfc822_part_replaces_wrapper() {
+fn rfc822_part_follows_wrapper() {
     let body = String::from_utf8_lossy(PLAIN).into_owned();
     let input = wrapper("Content-Type: message/rfc822", &body);
     let read = messages(read_bytes("report.eml", input.clone(), None, &options()));
-    assert_eq!(read.len(), 1);
-    let original = &read[0];
+    assert_eq!(read.len(), 2);
+    assert_eq!(read[0].bytes, input);
+    assert!(read[0].source.attachment.is_none());
+    assert_eq!(read[0].findings[0].id, "input.has-attached-messages");
+    let original = &read[1];
     assert!(String::from_utf8_lossy(&original.bytes).starts_with("From: alice@example.com\r\n"));
     let info = original
         .source
@@ -135,13 +138,21 @@ fn rfc822_part_replaces_wrapper() {
     assert_eq!(original.findings[0].id, "input.attached-original");
 
     let outer = InputOptions {
-        outer: true,
+        attached: AttachedMessages::WrapperOnly,
         ..options()
     };
     let read = messages(read_bytes("report.eml", input.clone(), None, &outer));
     assert_eq!(read.len(), 1);
     assert_eq!(read[0].bytes, input);
     assert!(read[0].source.attachment.is_none());
+
+    let attached_only = InputOptions {
+        attached: AttachedMessages::OriginalsOnly,
+        ..options()
+    };
+    let read = messages(read_bytes("report.eml", input, None, &attached_only));
+    assert_eq!(read.len(), 1);
+    assert!(read[0].source.attachment.is_some());
 }
 
 #[test]
@@ -152,9 +163,9 @@ fn base64_eml_attachment_is_decoded() {
         &encoded,
     );
     let read = messages(read_bytes("report.eml", input, None, &options()));
-    assert_eq!(read.len(), 1);
-    assert_eq!(read[0].bytes, PLAIN);
-    let info = read[0].source.attachment.as_ref().unwrap();
+    assert_eq!(read.len(), 2);
+    assert_eq!(read[1].bytes, PLAIN);
+    let info = read[1].source.attachment.as_ref().unwrap();
     assert_eq!(info.filename.as_deref(), Some("original.eml"));
     assert_eq!(info.content_type, "application/octet-stream");
 }
@@ -175,19 +186,22 @@ fn nesting_stops_at_depth_limit() {
         None,
         &options(),
     ));
-    assert_eq!(read.len(), 1);
-    assert_eq!(read[0].source.attachment.as_ref().unwrap().depth, 2);
-    assert_eq!(read[0].bytes, PLAIN);
+    let depths: Vec<usize> = read
+        .iter()
+        .map(|m| m.source.attachment.as_ref().map_or(0, |a| a.depth))
+        .collect();
+    assert_eq!(depths, [0, 1, 2]);
+    assert_eq!(read[2].bytes, PLAIN);
 
     let shallow = InputOptions {
         max_attachment_depth: 1,
         ..options()
     };
     let read = messages(read_bytes("report.eml", outer_wrapper, None, &shallow));
-    assert_eq!(read.len(), 1);
-    assert_eq!(read[0].source.attachment.as_ref().unwrap().depth, 1);
+    assert_eq!(read.len(), 2);
+    assert_eq!(read[1].source.attachment.as_ref().unwrap().depth, 1);
     assert!(
-        read[0]
+        read[1]
             .findings
             .iter()
             .any(|f| f.id == "input.attachment-depth-limit")

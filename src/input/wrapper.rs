@@ -1,11 +1,15 @@
 //! Reported-phish wrappers: users report suspicious mail by forwarding it as an attachment
 //! (a `message/rfc822` part, an attached `.eml` or `.msg`, or an Outlook embedded item).
-//! The wrapper's own headers only show the reporter's path, so by default the attached
-//! originals are analysed instead; `InputOptions::outer` analyses the wrapper.
+//! The wrapper's own headers only show the reporter's path, so the attached originals are
+//! analysed too. The wrapper is analysed as well, because a phish can carry a harmless
+//! attached message. `InputOptions::attached` can select only one of them.
 
 use super::msg::{AttachedContent, MsgAttachment, MsgItem, is_outlook_item, read_msg};
 use super::sniff::CFB_MAGIC;
-use super::{AttachmentInfo, Format, InputError, InputMessage, InputOptions, InputResult, Source};
+use super::{
+    AttachedMessages, AttachmentInfo, Format, InputError, InputMessage, InputOptions, InputResult,
+    Source,
+};
 use crate::finding::{Finding, Severity};
 use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders, PartType};
 
@@ -29,9 +33,8 @@ enum OriginalContent {
     Outlook(Box<MsgItem>),
 }
 
-/// Replaces a wrapper by the messages attached to it, recursively up to the depth limit.
-/// A message without attached messages, or any message when `options.outer` is set, is
-/// returned itself.
+/// Returns a wrapper followed by the messages attached to it, recursively up to the depth
+/// limit, or only one of them as `options.attached` selects.
 pub fn expand(candidate: Candidate, options: &InputOptions) -> Vec<InputResult> {
     let mut out = Vec::new();
     expand_into(candidate, options, 0, &mut out);
@@ -48,7 +51,7 @@ fn expand_into(
         mut message,
         outlook_attachments,
     } = candidate;
-    if options.outer {
+    if options.attached == AttachedMessages::WrapperOnly {
         out.push(Ok(message));
         return;
     }
@@ -69,29 +72,35 @@ fn expand_into(
         return;
     }
 
-    // An attachment that contains no message is an error record only when another original
-    // was read. When none was, the wrapper itself is analysed and the finding names why.
-    let mut read_any = false;
-    let mut errors = Vec::new();
-    for original in originals {
-        match child(&message.source, original, options) {
-            Ok(child) => {
-                read_any = true;
-                expand_into(child, options, depth + 1, out);
-            }
-            Err(error) => errors.push(error),
-        }
-    }
-    if read_any {
-        out.extend(errors.into_iter().map(Err));
-    } else {
+    // Read every attached message before the wrapper is handed on, so that the wrapper's
+    // findings can report unreadable attachments.
+    let count = originals.len();
+    let (children, errors): (Vec<_>, Vec<_>) = originals
+        .into_iter()
+        .map(|original| child(&message.source, original, options))
+        .partition(Result::is_ok);
+    let children: Vec<Candidate> = children.into_iter().filter_map(Result::ok).collect();
+    let errors: Vec<InputError> = errors.into_iter().filter_map(Result::err).collect();
+
+    // The wrapper is the message as delivered. It is analysed unless only the originals were
+    // requested and one of them could be read, because a phish can attach a harmless message.
+    if children.is_empty() {
         let mut finding = unreadable_originals_finding();
         for error in &errors {
             finding = finding.with_evidence("(attachment)", None, error.reason.clone());
         }
         message.findings.push(finding);
         out.push(Ok(message));
+        return;
     }
+    if options.attached == AttachedMessages::Both {
+        message.findings.push(wrapper_finding(count));
+        out.push(Ok(message));
+    }
+    for child in children {
+        expand_into(child, options, depth + 1, out);
+    }
+    out.extend(errors.into_iter().map(Err));
 }
 
 /// Builds the message read from one attachment, labelled with the wrapper's source.
@@ -446,7 +455,7 @@ fn attached_finding(info: &AttachmentInfo) -> Finding {
         Severity::Info,
         "Message read from an attachment",
         format!(
-            "This message is attachment {} ({}) of the message it was found in, such as a user's phishing report or a bounce; the wrapper itself was not analysed. Use --outer to analyse the wrapper.",
+            "This message is attachment {} ({}) of the message it was found in, such as a user's phishing report or a bounce. The wrapper has its own report, unless --attached-only was given.",
             info.index,
             match &info.filename {
                 Some(name) => format!("{name}, {}", info.content_type),
@@ -456,6 +465,17 @@ fn attached_finding(info: &AttachmentInfo) -> Finding {
     )
     .with_evidence("Subject", None, info.wrapper_subject.clone().unwrap_or_default())
     .with_evidence("From", None, info.wrapper_from.clone().unwrap_or_default())
+}
+
+fn wrapper_finding(count: usize) -> Finding {
+    Finding::new(
+        "input.has-attached-messages",
+        Severity::Info,
+        "Message with attached messages",
+        format!(
+            "This message carries {count} attached message(s), such as the original of a user's phishing report or of a bounce. This report is for the message as delivered; each attached message has its own report, labelled with its attachment number."
+        ),
+    )
 }
 
 fn depth_finding(max: usize) -> Finding {
@@ -473,8 +493,8 @@ fn unreadable_originals_finding() -> Finding {
     Finding::new(
         "input.attached-original-unreadable",
         Severity::Low,
-        "Attached messages could not be read: the wrapper is analysed instead",
-        "Every attached message of this message failed to read (see the errors for them), so the message itself is analysed.",
+        "Attached messages could not be read",
+        "Every attached message of this message failed to read, so only the message itself is analysed. The evidence gives each reason.",
     )
 }
 
