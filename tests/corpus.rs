@@ -194,3 +194,24 @@ fn legitimate_mail_has_no_stripped_findings_above_low() {
     );
     assert!(rate < 1.0, "false-positive rate {rate:.2}% is 1% or more");
 }
+
+/// A `From  :` header field (spaces before the colon) is no mbox separator: each of these
+/// files stays one message with its whole header block.
+#[test]
+fn spaced_from_field_stays_one_message() {
+    for file in ["spamassassin-t/spam/008", "phish-outlook/sample-400.eml"] {
+        let records = inspect_jsonl(file);
+        assert_eq!(count(&records, "message"), 1, "{file}: {records:?}");
+        assert_eq!(count(&records, "error"), 0, "{file}: {records:?}");
+        let message = &records[0];
+        assert!(
+            message["message"]["subject"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{file}: subject missing: {message}"
+        );
+    }
+    let records = inspect_jsonl("spamassassin-t/spam/008");
+    let hops = records[0]["hops"].as_array().map_or(0, Vec::len);
+    assert!(hops > 0, "spam/008: no hops: {}", records[0]);
+}

@@ -4,6 +4,8 @@
 //! mbox has no single standard (mboxo, mboxrd, mboxcl with Content-Length, Netscape's
 //! `From -` lines), so a `From ` line is a separator when:
 //!
+//! 0. it is an envelope line ([`is_envelope_line`]): a `From` header field written with
+//!    spaces before its colon (`From  :`) never is, and then
 //! 1. it is the first line of the input, or
 //! 2. it follows an empty line, is followed by a header field, and has the shape of an
 //!    envelope line: nothing after `From `, a single sender, or a date with a time
@@ -201,7 +203,7 @@ impl<R: BufRead> MboxReader<R> {
             0
         };
         let text = line.bytes.get(bom..).unwrap_or_default();
-        if text.starts_with(b"From ") {
+        if is_envelope_line(text) {
             let marker = line.offset + bom as u64;
             self.start(text, marker, line.offset + line.length, false);
         } else {
@@ -263,6 +265,9 @@ impl<R: BufRead> MboxReader<R> {
 
     /// Returns `Some(without_empty_line)` when `line` is a separator by rules 2 and 3.
     fn separator_kind(&mut self, line: &RawLine) -> Option<bool> {
+        if !is_envelope_line(&line.bytes) {
+            return None;
+        }
         let rest = line.bytes.strip_prefix(b"From ")?;
         let previous_blank = self.previous_blank;
         let tokens = rest
@@ -298,7 +303,7 @@ impl<R: BufRead> MboxReader<R> {
         if line.offset < end {
             return false;
         }
-        if line.offset == end && line.bytes.starts_with(b"From ") {
+        if line.offset == end && is_envelope_line(&line.bytes) {
             current.deferred.clear();
             current.declared_end = None;
             return true;
@@ -518,7 +523,11 @@ fn content_length(header: &[u8]) -> Option<u64> {
         }
         let value = line.get(name.len()..)?;
         let value = String::from_utf8_lossy(value);
-        value.trim_start_matches([' ', ':']).trim().parse().ok()
+        value
+            .trim_start_matches([' ', '\t', ':'])
+            .trim()
+            .parse()
+            .ok()
     })
 }
 
@@ -542,6 +551,19 @@ fn cut_to_header_block(current: &mut Building) {
     current.header_cut = current.body_start.is_none();
     current.deferred.clear();
     current.declared_end = None;
+}
+
+/// Tells whether `line` starts like an mbox envelope line: `From `, then the envelope sender
+/// (an address, `MAILER-DAEMON` or Netscape's `-`) and a date, as RFC 4155 describes it.
+/// A sender never starts with a colon, so `From :` and `From  :`, a From header field with
+/// whitespace before its colon (the obsolete syntax of RFC 5322 section 4.5), are not
+/// envelope lines.
+pub(super) fn is_envelope_line(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"From ") else {
+        return false;
+    };
+    let sender_start = rest.iter().position(|&b| b != b' ' && b != b'\t');
+    sender_start.is_none_or(|start| rest[start] != b':')
 }
 
 /// Tells whether the text contains a time of day such as `10:00` or `10:00:00`.

@@ -2,6 +2,8 @@
 //! Outlook items without extension and RFC 822 files named `.msg` or `.txt`), so the first
 //! bytes decide.
 
+use super::mbox::is_envelope_line;
+
 /// Reading method of an input, as detected from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -81,13 +83,13 @@ pub fn sniff(prefix: &[u8]) -> Result<Kind, String> {
     Err(describe_non_message(text))
 }
 
-/// Tells whether `text` starts with a `From ` line directly followed by a header field.
+/// Tells whether `text` starts with an mbox envelope line directly followed by a header
+/// field.
 fn starts_with_mbox_separator(text: &[u8]) -> bool {
-    if !text.starts_with(b"From ") {
+    let mut lines = text.split(|&b| b == b'\n');
+    if !lines.next().is_some_and(is_envelope_line) {
         return false;
     }
-    let mut lines = text.split(|&b| b == b'\n');
-    lines.next();
     lines
         .next()
         .is_some_and(|line| header_field_name(line).is_some())
@@ -115,11 +117,16 @@ fn has_message_header(text: &[u8]) -> bool {
 
 /// Returns the field name when `line` starts a header field. Unlike RFC 5322, which allows
 /// any printable character, the name must be letters, digits, `-`, `_` or `.`, because
-/// every real field name is and JSON or prose lines then do not pass.
+/// every real field name is and JSON or prose lines then do not pass. Spaces and tabs may
+/// come before the colon, as the obsolete syntax of RFC 5322 section 4.5 allows.
 pub fn header_field_name(line: &[u8]) -> Option<&[u8]> {
     let colon = line.iter().position(|&b| b == b':')?;
     let name = line.get(..colon)?;
-    let name = name.strip_suffix(b" ").unwrap_or(name);
+    let end = name
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(0, |i| i + 1);
+    let name = &name[..end];
     let valid = !name.is_empty()
         && name
             .iter()
@@ -166,6 +173,9 @@ mod tests {
             (b"220 mx.example.org ESMTP\nReceived: from a\n", Some(Kind::Eml)),
             (b"X-Custom: 1\n\n", Some(Kind::Eml)),
             (b"From the desk of Alice\nHello\n", None),
+            (b"From  :<a@example.com>\nX-Mailer: x\nTo: b@example.com\n", Some(Kind::Eml)),
+            (b"From :<a@example.com>\nSubject: x\n", Some(Kind::Eml)),
+            (b"From\t :a@example.com\nSubject: x\n", Some(Kind::Eml)),
             (b"", None),
             (b"  \r\n", None),
             (b"\x00\x01\x02\x03binary", None),

@@ -149,6 +149,60 @@ fn unescaped_from_lines_stay_in_body() {
 }
 
 #[test]
+fn spaced_from_field_is_no_separator() {
+    let input = "From a@example.com Fri Dec  7 11:07:41 2001\n\
+Received: from example.net\n\
+From  :<b@example.com>\n\
+X-Mailer: x\n\
+From :<c@example.com>\n\
+Subject: one message\n\
+\n\
+body\n";
+    let messages = split(input.as_bytes(), 1 << 20);
+    assert_eq!(messages.len(), 1);
+    assert!(text(&messages[0]).starts_with("Received: from example.net\nFrom  :<b@"));
+    assert!(text(&messages[0]).ends_with("Subject: one message\n\nbody\n"));
+    assert!(
+        !ids(&messages[0]).contains(&"input.mbox-separator-without-empty-line"),
+        "{:?}",
+        ids(&messages[0])
+    );
+}
+
+#[test]
+fn spaced_from_field_first_is_no_envelope() {
+    let input = "From  :<a@example.com>\nX-Mailer: x\nSubject: a\n\nbody\n";
+    let messages = split(input.as_bytes(), 1 << 20);
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].envelope.is_none());
+    assert_eq!(text(&messages[0]), input);
+}
+
+#[test]
+fn envelope_line_table() {
+    let cases: &[(&[u8], bool)] = &[
+        (b"From a@example.com Mon Mar  3 10:00:00 2025\n", true),
+        (b"From MAILER-DAEMON Mon Mar  3 10:00:00 2025\n", true),
+        (b"From  a@example.com  Fri Dec  7 11:07:41 2001\n", true),
+        (b"From - Thu Dec 19 13:29:25 PST 1996\n", true),
+        (b"From \n", true),
+        (b"From :<a@example.com>\n", false),
+        (b"From  :<a@example.com>\r\n", false),
+        (b"From \t: a@example.com\n", false),
+        (b"From: a@example.com\n", false),
+        (b">From a@example.com\n", false),
+    ];
+    for (line, expected) in cases {
+        assert_eq!(
+            is_envelope_line(line),
+            *expected,
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+}
+
+#[test]
 fn separator_without_empty_line_needs_envelope_shape() {
     let input =
         "From - \nSubject: a\n\nend of a\nFrom - \nSubject: b\n\nx\nFrom the top\nSubject: c\n";
