@@ -432,3 +432,30 @@ fn error_reason_escaped_on_terminal() {
         .expect("an error record");
     assert!(error["path"].as_str().unwrap().ends_with(name), "{error}");
 }
+
+/// `script` (util-linux) runs the command on a pseudo-terminal, so stdout is a terminal.
+#[cfg(target_os = "linux")]
+#[test]
+fn scan_csv_escapes_cells_on_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "From: a@example.com\nSubject: =?UTF-8?Q?x=1B]0;PWNED=07=1B[2J?=\n\nbody\n";
+    let path = write(dir.path(), "hostile.eml", hostile);
+    let command = format!(
+        "{} scan --format csv --progress never {path}",
+        env!("CARGO_BIN_EXE_mailtrace")
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run script from util-linux, which this test needs for a pseudo-terminal");
+    let terminal = stdout(&output);
+    assert!(
+        terminal.contains("x\\e]0;PWNED\\u{0007}\\e[2J"),
+        "{terminal:?}"
+    );
+    assert!(!terminal.contains('\u{7}'), "{terminal:?}");
+
+    let piped = stdout(&mailtrace(&["scan", "--format", "csv", &path], None));
+    assert!(piped.contains("x\u{1b}]0;PWNED\u{7}\u{1b}[2J"), "{piped:?}");
+}

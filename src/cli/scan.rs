@@ -145,12 +145,18 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if let Some(output) = &args.output {
         check_output_path(output, &args.paths)?;
     }
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|e| format!("cannot create output file {}: {e}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    let (mut out, terminal): (Box<dyn Write>, bool) = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("cannot create output file {}: {e}", path.display()))?;
+            let terminal = file.is_terminal();
+            (Box::new(BufWriter::new(file)), terminal)
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let terminal = stdout.is_terminal();
+            (Box::new(BufWriter::new(stdout.lock())), terminal)
+        }
     };
     let show_progress = match args.progress {
         Progress::Always => true,
@@ -184,7 +190,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         &config,
         verifier.as_ref(),
         args.threads,
-        |report| make_row(report, format, args),
+        |report| make_row(report, format, terminal, args),
         |outcome| sink.handle(outcome),
     )?;
     if let Some(error) = sink.write_error {
@@ -317,7 +323,9 @@ impl Sink<'_> {
     }
 }
 
-fn make_row(report: &Report, format: ScanFormat, args: &ScanArgs) -> Row {
+/// Renders one message. With `terminal` set (the output is a terminal), CSV cells are
+/// escaped as table rows are.
+fn make_row(report: &Report, format: ScanFormat, terminal: bool, args: &ScanArgs) -> Row {
     let digest = Digest::from_report(report);
     let shown = args.min_score.is_none_or(|min| digest.score >= min)
         && (args.verdict.is_empty()
@@ -336,7 +344,7 @@ fn make_row(report: &Report, format: ScanFormat, args: &ScanArgs) -> Row {
     } else {
         match format {
             ScanFormat::Jsonl => message_line(report),
-            ScanFormat::Csv => csv_row(report, &digest),
+            ScanFormat::Csv => csv_row(report, &digest, terminal),
             ScanFormat::Table => table_row(report, &digest),
         }
     };
@@ -394,7 +402,9 @@ fn table_row(report: &Report, digest: &Digest) -> String {
 
 const CSV_HEADER: &str = "path,index,attachment,verdict,score,from_address,from_domain,origin_ip,ip_matches,finding_ids,subject";
 
-fn csv_row(report: &Report, digest: &Digest) -> String {
+/// Renders the CSV row of a message. With `escape_cells`, control characters, escape
+/// sequences and invisible characters in cells are shown escaped, for a terminal.
+fn csv_row(report: &Report, digest: &Digest, escape_cells: bool) -> String {
     let source = &report.source;
     let fields = [
         source.path.clone(),
@@ -415,11 +425,14 @@ fn csv_row(report: &Report, digest: &Digest) -> String {
         finding_ids(report).join(";"),
         report.message.subject.clone().unwrap_or_default(),
     ];
-    fields
-        .iter()
-        .map(|f| csv_field(f))
-        .collect::<Vec<_>>()
-        .join(",")
+    let cell = |field: &String| {
+        if escape_cells {
+            csv_field(&escape_terminal(field))
+        } else {
+            csv_field(field)
+        }
+    };
+    fields.iter().map(cell).collect::<Vec<_>>().join(",")
 }
 
 /// Quotes a CSV field (RFC 4180) and defuses spreadsheet formulas: a field that starts
@@ -439,7 +452,28 @@ fn csv_field(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::{csv_field, csv_row};
+    use crate::analysis::test_support::analyse_text;
+    use crate::scan::summary::Digest;
+
+    const HOSTILE: &str =
+        "From: a@example.com\nSubject: =?UTF-8?Q?x=1B]0;PWNED=07=1B[2J?=\n\nbody\n";
+
+    #[test]
+    fn csv_row_escapes_cells_for_terminal() {
+        let report = analyse_text(HOSTILE);
+        let row = csv_row(&report, &Digest::from_report(&report), true);
+        assert!(!row.contains('\u{1b}'), "{row:?}");
+        assert!(!row.contains('\u{7}'), "{row:?}");
+        assert!(row.ends_with(",x\\e]0;PWNED\\u{0007}\\e[2J"), "{row:?}");
+    }
+
+    #[test]
+    fn csv_row_keeps_exact_cells_for_file() {
+        let report = analyse_text(HOSTILE);
+        let row = csv_row(&report, &Digest::from_report(&report), false);
+        assert!(row.ends_with(",x\u{1b}]0;PWNED\u{7}\u{1b}[2J"), "{row:?}");
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_defused() {
