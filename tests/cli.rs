@@ -433,6 +433,76 @@ fn error_reason_escaped_on_terminal() {
     assert!(error["path"].as_str().unwrap().ends_with(name), "{error}");
 }
 
+/// Runs mailtrace through `sh -c`, so that the script can redirect or close descriptors.
+#[cfg(unix)]
+fn mailtrace_sh(script: &str, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("start sh")
+}
+
+#[cfg(unix)]
+#[test]
+fn closed_stdout_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "clean.eml", CLEAN);
+    for command in ["inspect", "scan"] {
+        let output = mailtrace_sh(r#"exec "$0" "$@" >&-"#, &[command, &path]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.starts_with("mailtrace: writing standard output failed: "),
+            "{command}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{command}: {stderr}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn full_device_names_what_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "clean.eml", CLEAN);
+    for command in ["inspect", "scan"] {
+        let output = mailtrace_sh(r#"exec "$0" "$@" >/dev/full"#, &[command, &path]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("mailtrace: writing standard output failed: No space left on device"),
+            "{command}: {stderr}"
+        );
+    }
+    let output = mailtrace(&["scan", "--output", "/dev/full", &path], None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("mailtrace: writing /dev/full failed: No space left on device"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn broken_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "clean.eml", CLEAN);
+    // More output than a pipe buffers, so mailtrace is still writing when `head` exits.
+    let paths: Vec<&str> = std::iter::repeat_n(path.as_str(), 1000).collect();
+    for command in ["inspect", "scan"] {
+        let mut args = vec![command];
+        args.extend(&paths);
+        let script = r#"{ "$0" "$@"; echo "exit code $?" >&2; } | head -c 1 >/dev/null"#;
+        let output = mailtrace_sh(script, &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim_end(), "exit code 0", "{command}");
+    }
+}
+
 /// `script` (util-linux) runs the command on a pseudo-terminal, so stdout is a terminal.
 #[cfg(target_os = "linux")]
 #[test]

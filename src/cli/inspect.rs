@@ -51,6 +51,7 @@ struct Totals {
 
 /// Runs `inspect`.
 pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut out = crate::cli::output::stdout()?;
     let config = args.analysis.resolve()?;
     let options = args.analysis.input_options();
     let verifier = match args.online.resolve()? {
@@ -60,8 +61,6 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let style = Style {
         colour: use_colour(args.color),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let mut totals = Totals::default();
     let mut json_reports = Vec::new();
 

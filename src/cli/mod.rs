@@ -4,6 +4,7 @@
 pub mod eval;
 pub mod inspect;
 pub mod lists;
+pub mod output;
 pub mod profiles;
 pub mod scan;
 

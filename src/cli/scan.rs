@@ -3,6 +3,7 @@
 
 use crate::analysis::Report;
 use crate::analysis::score::Verdict;
+use crate::cli::output::{self, Labelled};
 use crate::cli::{AnalysisArgs, ExitCode, FailOn, OnlineArgs};
 use crate::report::escape::escape_terminal;
 use crate::report::json::message_line;
@@ -131,11 +132,21 @@ fn absolute_path(path: &Path) -> PathBuf {
     }
 }
 
+/// Destination of the scan output.
+enum Destination<'a> {
+    Stdout(Labelled<std::io::StdoutLock<'static>>),
+    File(&'a Path),
+}
+
 /// Sort key of an output line: path, message index in an mbox, attachment number.
 type SortKey = (String, usize, usize);
 
 /// Runs `scan`.
 pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let destination = match &args.output {
+        Some(path) => Destination::File(path),
+        None => Destination::Stdout(output::stdout()?),
+    };
     let config = args.analysis.resolve()?;
     let options = args.analysis.input_options();
     let verifier = match args.online.resolve()? {
@@ -145,17 +156,15 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if let Some(output) = &args.output {
         check_output_path(output, &args.paths)?;
     }
-    let (mut out, terminal): (Box<dyn Write>, bool) = match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| format!("cannot create output file {}: {e}", path.display()))?;
+    let (mut out, terminal): (Box<dyn Write>, bool) = match destination {
+        Destination::File(path) => {
+            let file = output::create_file(path)?;
             let terminal = file.is_terminal();
             (Box::new(BufWriter::new(file)), terminal)
         }
-        None => {
-            let stdout = std::io::stdout();
+        Destination::Stdout(stdout) => {
             let terminal = stdout.is_terminal();
-            (Box::new(BufWriter::new(stdout.lock())), terminal)
+            (Box::new(BufWriter::new(stdout)), terminal)
         }
     };
     let show_progress = match args.progress {
@@ -198,7 +207,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             // The reader of the output went away (`| head`): nothing left to report.
             return Ok(ExitCode::Done);
         }
-        return Err(format!("cannot write output: {error}").into());
+        return Err(error.into());
     }
     if let Some(verifier) = &verifier {
         verifier.finish()?;
