@@ -529,3 +529,36 @@ fn scan_csv_escapes_cells_on_terminal() {
     let piped = stdout(&mailtrace(&["scan", "--format", "csv", &path], None));
     assert!(piped.contains("x\u{1b}]0;PWNED\u{7}\u{1b}[2J"), "{piped:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn scan_reports_symlink_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("d");
+    std::fs::create_dir_all(root.join("loop")).unwrap();
+    std::os::unix::fs::symlink("../loop", root.join("loop/self")).unwrap();
+    write(&root, "clean.eml", CLEAN);
+    let root = root.to_string_lossy().into_owned();
+    let output = mailtrace(
+        &["scan", "--format", "jsonl", "--progress", "never", &root],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("loop/self"), "{stderr}");
+    assert!(stderr.contains("symbolic link loop"), "{stderr}");
+    let records: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let error = records
+        .iter()
+        .find(|r| r["record"] == "error")
+        .expect("an error record");
+    assert!(
+        error["path"].as_str().unwrap().ends_with("loop/self"),
+        "{error}"
+    );
+    let summary = records.last().unwrap();
+    assert_eq!(summary["errors"], 1, "{summary}");
+    assert_eq!(summary["messages"], 1, "{summary}");
+}

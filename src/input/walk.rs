@@ -1,5 +1,7 @@
 //! Folder walking: every file under a folder, in name order so that runs are repeatable,
 //! following symbolic links but entering each real folder once so that link loops end.
+//! A link that leads back into a folder being walked (a loop), or to a folder walked
+//! before, is reported as an error entry, so nothing is skipped silently.
 
 use super::maildir::is_maildir_tmp;
 use std::collections::HashSet;
@@ -17,6 +19,8 @@ pub enum WalkEntry {
 /// Depth-first walk of a folder tree; entries of each folder are visited in name order.
 pub struct Walker {
     stack: Vec<std::vec::IntoIter<PathBuf>>,
+    /// Canonical paths of the folders in `stack`, root first.
+    ancestors: Vec<PathBuf>,
     visited: HashSet<PathBuf>,
     pending_error: Option<WalkEntry>,
 }
@@ -26,6 +30,7 @@ impl Walker {
     pub fn new(root: &Path) -> Walker {
         let mut walker = Walker {
             stack: Vec::new(),
+            ancestors: Vec::new(),
             visited: HashSet::new(),
             pending_error: None,
         };
@@ -42,12 +47,28 @@ impl Walker {
                 return;
             }
         };
-        if !self.visited.insert(canonical) {
-            tracing::debug!(path = %dir.display(), "folder already walked (symbolic link loop or repeated link); not entered again");
+        if self.ancestors.contains(&canonical) {
+            let reason = format!(
+                "symbolic link loop: it leads back to {}, which is being walked, so it was not followed",
+                canonical.display()
+            );
+            self.pending_error = Some(WalkEntry::Error(dir.to_path_buf(), reason));
+            return;
+        }
+        if self.visited.contains(&canonical) {
+            let reason = format!(
+                "folder {} was already walked through another path, so it was not walked again",
+                canonical.display()
+            );
+            self.pending_error = Some(WalkEntry::Error(dir.to_path_buf(), reason));
             return;
         }
         match sorted_entries(dir) {
-            Ok(entries) => self.stack.push(entries.into_iter()),
+            Ok(entries) => {
+                self.stack.push(entries.into_iter());
+                self.ancestors.push(canonical.clone());
+                self.visited.insert(canonical);
+            }
             Err(error) => self.pending_error = Some(error_entry(dir, &error)),
         }
     }
@@ -84,6 +105,7 @@ impl Iterator for Walker {
             let top = self.stack.last_mut()?;
             let Some(path) = top.next() else {
                 self.stack.pop();
+                self.ancestors.pop();
                 continue;
             };
             if let Some(entry) = self.visit(path) {
@@ -136,12 +158,50 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn symlink_loop_is_walked_once() {
+    fn symlink_loop_is_reported_once() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("sub")).unwrap();
         fs::write(dir.path().join("sub/m"), "x").unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
-        assert_eq!(files(Walker::new(dir.path())), ["m"]);
+        let entries = files(Walker::new(dir.path()));
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        let error = &entries[0];
+        assert!(error.starts_with("error "), "{error}");
+        assert!(error.contains("sub/loop: symbolic link loop"), "{error}");
+        assert!(error.contains("not followed"), "{error}");
+        assert_eq!(entries[1], "m");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_to_self_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("d/loop")).unwrap();
+        std::os::unix::fs::symlink("../loop", dir.path().join("d/loop/self")).unwrap();
+        let entries = files(Walker::new(&dir.path().join("d")));
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert!(
+            entries[0].contains("loop/self: symbolic link loop"),
+            "{}",
+            entries[0]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn second_link_to_folder_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("a")).unwrap();
+        fs::write(dir.path().join("a/m"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("b")).unwrap();
+        let entries = files(Walker::new(dir.path()));
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries[0], "m");
+        assert!(
+            entries[1].contains("already walked through another path"),
+            "{}",
+            entries[1]
+        );
     }
 
     #[test]
