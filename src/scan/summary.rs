@@ -34,7 +34,9 @@ impl Digest {
             })
             .flat_map(|f| f.headers.iter().cloned())
             .collect();
-        stripped.sort_by_key(|h| h.to_ascii_lowercase());
+        // Spellings of one name sort next to each other, so dedup keeps the one that sorts
+        // first, as the summary does.
+        stripped.sort_by_cached_key(|h| (h.to_ascii_lowercase(), h.clone()));
         stripped.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         let mut ip_matches: Vec<String> = report
             .ip_matches
@@ -66,7 +68,11 @@ pub struct Summary {
     origin_ips: HashMap<IpAddr, usize>,
     networks: HashMap<String, usize>,
     ip_matches: HashMap<String, usize>,
+    /// Message counts by set of stripped header names, in lower case.
     stripped_groups: HashMap<Vec<String>, usize>,
+    /// Spelling shown for each lower-case header name: of the spellings seen, the one that
+    /// sorts first in byte order, so `Message-ID` wins over `message-id` in every run.
+    header_spellings: HashMap<String, String>,
     from_domains: HashMap<String, usize>,
 }
 
@@ -86,14 +92,29 @@ impl Summary {
             *self.ip_matches.entry(entry.clone()).or_default() += 1;
         }
         if !digest.stripped_headers.is_empty() {
-            *self
-                .stripped_groups
-                .entry(digest.stripped_headers.clone())
-                .or_default() += 1;
+            let group = digest
+                .stripped_headers
+                .iter()
+                .map(|name| self.add_spelling(name))
+                .collect();
+            *self.stripped_groups.entry(group).or_default() += 1;
         }
         if let Some(domain) = &digest.from_org_domain {
             *self.from_domains.entry(domain.clone()).or_default() += 1;
         }
+    }
+
+    /// Records `name` as a spelling of a header name and returns the name in lower case.
+    fn add_spelling(&mut self, name: &str) -> String {
+        let key = name.to_ascii_lowercase();
+        let spelling = self
+            .header_spellings
+            .entry(key.clone())
+            .or_insert_with(|| name.to_string());
+        if name < spelling.as_str() {
+            *spelling = name.to_string();
+        }
+        key
     }
 
     /// Adds one message or file that produced no report.
@@ -135,7 +156,13 @@ impl Summary {
         groups
             .into_iter()
             .take(TOP)
-            .map(|(headers, count)| json!({"headers": headers, "messages": count}))
+            .map(|(keys, count)| {
+                let headers: Vec<&str> = keys
+                    .iter()
+                    .map(|key| self.header_spellings.get(key).unwrap_or(key).as_str())
+                    .collect();
+                json!({"headers": headers, "messages": count})
+            })
             .collect()
     }
 
@@ -245,6 +272,49 @@ mod tests {
         assert_eq!(value["top_networks"][0]["messages"], 2);
         assert_eq!(value["stripped_header_groups"][0]["messages"], 2);
         assert_eq!(value["top_from_domains"][0]["messages"], 3);
+    }
+
+    #[test]
+    fn stripped_groups_ignore_name_case() {
+        let mut summary = Summary::default();
+        summary.add(&digest(Verdict::High, "192.0.2.1", &["message-id"]));
+        summary.add(&digest(Verdict::High, "192.0.2.2", &["Message-ID"]));
+        summary.add(&digest(
+            Verdict::High,
+            "192.0.2.3",
+            &["Message-Id", "Received"],
+        ));
+        summary.add(&digest(
+            Verdict::High,
+            "192.0.2.4",
+            &["MESSAGE-ID", "received"],
+        ));
+        let value = summary.to_json();
+        let groups = value["stripped_header_groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 2, "{groups:?}");
+        assert_eq!(groups[0]["headers"], json!(["MESSAGE-ID"]));
+        assert_eq!(groups[0]["messages"], 2);
+        assert_eq!(groups[1]["headers"], json!(["MESSAGE-ID", "Received"]));
+        assert_eq!(groups[1]["messages"], 2);
+        assert_eq!(summary.render_text().matches("MESSAGE-ID").count(), 2);
+    }
+
+    #[test]
+    fn digest_keeps_one_spelling_per_header() {
+        let mut report = crate::analysis::test_support::analyse_text("From: a@example.com\n\nx\n");
+        let finding = crate::finding::Finding::new(
+            "stripped.test",
+            crate::finding::Severity::Medium,
+            "Headers removed",
+            "Test finding that lists one header in two spellings.",
+        );
+        report
+            .findings
+            .push(finding.with_header("message-id").with_header("Message-ID"));
+        assert_eq!(
+            Digest::from_report(&report).stripped_headers,
+            ["Message-ID"]
+        );
     }
 
     #[test]
