@@ -13,6 +13,7 @@ use crate::input::{InputOptions, read_paths};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Findings that mark a message as impersonating a brand, a person or the organisation:
@@ -91,6 +92,7 @@ pub struct Evaluation {
 
 /// Runs `eval`.
 pub fn run(args: &EvalArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut out = crate::cli::output::stdout()?;
     let config = args.analysis.resolve()?;
     let options = args.analysis.input_options();
     for (flag, path) in args
@@ -109,9 +111,10 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     let evaluation = evaluate(&args.ham, &args.phish, &config, &options);
     match args.format {
-        EvalFormat::Text => print!("{}", render_text(&evaluation)),
-        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&evaluation)?),
+        EvalFormat::Text => write!(out, "{}", render_text(&evaluation))?,
+        EvalFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&evaluation)?)?,
     }
+    out.flush()?;
     for (label, stats) in [("ham", &evaluation.ham), ("phish", &evaluation.phish)] {
         if stats.messages == 0 {
             eprintln!("mailtrace: no {label} message could be read, so the ROC AUC means nothing");

@@ -4,6 +4,7 @@
 use crate::cli::ExitCode;
 use crate::iplist::{IpList, builtin_lists};
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -18,6 +19,7 @@ pub struct ListsArgs {
 
 /// Prints the lists.
 pub fn run(args: &ListsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut out = crate::cli::output::stdout()?;
     let mut lists = builtin_lists();
     // Provider ranges label hops as provider infrastructure; they are not matched as lists.
     lists.extend(crate::platform::ranges::provider_lists());
@@ -25,19 +27,19 @@ pub fn run(args: &ListsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         lists.push(IpList::from_file(path)?);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&lists)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&lists)?)?;
         return Ok(ExitCode::Done);
     }
     for list in &lists {
-        println!("{} ({} entries)", list.name, list.entries.len());
-        println!("  source: {}", list.source);
+        writeln!(out, "{} ({} entries)", list.name, list.entries.len())?;
+        writeln!(out, "  source: {}", list.source)?;
         for entry in &list.entries {
             let label = entry
                 .label
                 .as_deref()
                 .map(|l| format!("  {l}"))
                 .unwrap_or_default();
-            println!("  {}{label}", entry.net);
+            writeln!(out, "  {}{label}", entry.net)?;
         }
     }
     Ok(ExitCode::Done)

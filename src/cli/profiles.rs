@@ -6,6 +6,7 @@ use crate::config::AnalysisConfig;
 use crate::platform::describe_always;
 use crate::platform::profiles::{HeaderClass, Role};
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -21,11 +22,12 @@ pub struct ProfilesArgs {
 
 /// Prints the profiles.
 pub fn run(args: &ProfilesArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut out = crate::cli::output::stdout()?;
     let mut config = AnalysisConfig::default();
     resolve_config_file(&mut config, args.config.as_deref())?;
     let profiles = config.profiles.as_ref();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(profiles)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(profiles)?)?;
         return Ok(ExitCode::Done);
     }
     for profile in profiles {
@@ -38,20 +40,24 @@ pub fn run(args: &ProfilesArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
         } else {
             "recognised only, missing headers are not reported"
         };
-        println!("{}: {}; {role}, {check}", profile.id, profile.name);
-        println!("  receiving hosts: {}", profile.receiving_hosts.join(", "));
+        writeln!(out, "{}: {}; {role}, {check}", profile.id, profile.name)?;
+        writeln!(
+            out,
+            "  receiving hosts: {}",
+            profile.receiving_hosts.join(", ")
+        )?;
         for always in &profile.always {
             let class = match always.class {
                 HeaderClass::Auth => "auth",
                 HeaderClass::Routing => "routing",
                 HeaderClass::Stamp => "stamp",
             };
-            println!("  always ({class}): {}", describe_always(always));
-            println!("    evidence: {}", always.evidence);
+            writeln!(out, "  always ({class}): {}", describe_always(always))?;
+            writeln!(out, "    evidence: {}", always.evidence)?;
         }
         for sometimes in &profile.sometimes {
-            println!("  sometimes: {}", sometimes.header);
-            println!("    evidence: {}", sometimes.evidence);
+            writeln!(out, "  sometimes: {}", sometimes.header)?;
+            writeln!(out, "    evidence: {}", sometimes.evidence)?;
         }
     }
     Ok(ExitCode::Done)
