@@ -8,25 +8,6 @@ use mailtrace::cli::{Cli, run};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Runs [`check_stdout_open`] when the program is loaded, before the Rust runtime starts
-/// and replaces a closed standard output with /dev/null. The ELF loader runs the functions
-/// listed in `.init_array` in that order; std reads its arguments the same way on Linux.
-#[cfg(target_os = "linux")]
-#[used]
-#[unsafe(link_section = ".init_array")]
-static CHECK_STDOUT_OPEN: extern "C" fn() = check_stdout_open;
-
-/// Records whether standard output is closed (`mailtrace inspect FILE >&-`), so that the
-/// command fails in place of writing to /dev/null.
-#[cfg(target_os = "linux")]
-extern "C" fn check_stdout_open() {
-    use std::os::fd::AsFd;
-    // Duplicating the descriptor fails (EBADF) only when it is closed.
-    if std::io::stdout().as_fd().try_clone_to_owned().is_err() {
-        mailtrace::cli::output::mark_stdout_closed_at_start();
-    }
-}
-
 fn main() {
     let cli = Cli::parse();
     init_logging(cli.verbose);

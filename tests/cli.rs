@@ -446,23 +446,6 @@ fn mailtrace_sh(script: &str, args: &[&str]) -> Output {
         .expect("start sh")
 }
 
-#[cfg(unix)]
-#[test]
-fn closed_stdout_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "clean.eml", CLEAN);
-    for command in ["inspect", "scan"] {
-        let output = mailtrace_sh(r#"exec "$0" "$@" >&-"#, &[command, &path]);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
-        assert!(
-            stderr.starts_with("mailtrace: writing standard output failed: "),
-            "{command}: {stderr}"
-        );
-        assert_eq!(stderr.lines().count(), 1, "{command}: {stderr}");
-    }
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn full_device_names_what_was_written() {

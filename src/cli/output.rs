@@ -1,20 +1,10 @@
-//! Output streams of the commands. A failed write names what was being written, and a
-//! closed standard output is an error, where the output would otherwise be lost without a
-//! word: Rust's `Stdout` treats writes to a closed descriptor as successful, and on Unix the
-//! Rust runtime replaces a descriptor closed at start with /dev/null before `main` runs.
+//! Output streams of the commands. A failed write names what was being written.
+//!
+//! NOTE: a standard output closed at start (`>&-`) is not detected. On Unix the Rust
+//! runtime replaces it with /dev/null before `main` runs, so the output is discarded.
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Set by the binary when standard output was closed as the process started.
-static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
-
-/// Records that standard output was closed as the process started, before the Rust
-/// runtime replaced it with /dev/null. [`stdout`] then fails.
-pub fn mark_stdout_closed_at_start() {
-    STDOUT_CLOSED_AT_START.store(true, Ordering::Relaxed);
-}
 
 /// A writer whose errors name the destination: `writing standard output failed: …`. The
 /// error keeps its kind, so a broken pipe is still recognised.
@@ -48,19 +38,14 @@ impl<W: Write> Write for Labelled<W> {
     }
 }
 
-/// Opens standard output, failing when it was closed (`>&-`) as the process started.
+/// Opens standard output.
 pub fn stdout() -> io::Result<Labelled<io::StdoutLock<'static>>> {
     let stdout = io::stdout();
-    let output = Labelled {
+    Ok(Labelled {
         terminal: stdout.is_terminal(),
         inner: stdout.lock(),
         label: "standard output".to_string(),
-    };
-    if STDOUT_CLOSED_AT_START.load(Ordering::Relaxed) {
-        let closed = io::Error::other("file descriptor 1 is closed");
-        return Err(output.wrap(closed));
-    }
-    Ok(output)
+    })
 }
 
 /// Creates the output file `path`.
