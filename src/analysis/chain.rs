@@ -386,14 +386,32 @@ fn shared_edge_handover(hops: &mut [Hop]) -> Option<usize> {
 }
 
 /// Tells whether a hop that records no sending address is a step inside one organisation.
-/// Such a hop hands the message on from the host that received the older hop, and its
-/// receiving host has a bare name or the sending host's organisational domain (`from
-/// mx-ext.example.net by store1`, below `from relay.example.org [192.0.2.7] by
-/// mx-ext.example.net`). Old MTAs recorded no addresses at all, so a hop between two
-/// organisations stays a candidate for the first external hop.
+///
+/// A hop received on a loopback address is one: only a process on the receiving machine
+/// can connect there, as when a server hands mail to its own LMTP store or content filter
+/// (`from mail.example.net by 127.0.0.1 with LMTP`). Otherwise the hop must hand the
+/// message on from the host that received the older hop, and its receiving host must have
+/// a bare name or the sending host's organisational domain (`from mx-ext.example.net by
+/// store1`, below `from relay.example.org [192.0.2.7] by mx-ext.example.net`). Old MTAs
+/// recorded no addresses at all, so a hop between two organisations stays a candidate for
+/// the first external hop.
 fn continues_without_address(hop: &Hop, older: Option<&Hop>) -> bool {
     if sending_ip(&hop.received).is_some() {
         return false;
+    }
+    if received_by_loopback(&hop.received) {
+        return true;
+    }
+
+    // A local filter names the envelope sender where a host belongs (qmail-scanner writes
+    // `from user@example.org by mailhost by uid 502 with qmail-scanner`).
+    if hop
+        .received
+        .from_host
+        .as_deref()
+        .is_some_and(|from| from.contains('@'))
+    {
+        return true;
     }
     let (Some(from), Some(by), Some(older_by)) = (
         hop.received.from_host.as_deref(),
@@ -405,6 +423,19 @@ fn continues_without_address(hop: &Hop, older: Option<&Hop>) -> bool {
     let one_organisation =
         !by.contains('.') || org_domain(from).is_some_and(|domain| org_domain(by) == Some(domain));
     one_organisation && same_host(from, older_by)
+}
+
+/// Tells whether a hop was received on a loopback address: `by 127.0.0.1`, `by [::1]`,
+/// `by localhost`, or a loopback receiving address in the field.
+fn received_by_loopback(received: &Received) -> bool {
+    let by_host = received.by_host.as_deref();
+    let named_localhost = by_host.is_some_and(|by| {
+        let by = by.trim_end_matches('.');
+        by.eq_ignore_ascii_case("localhost") || by.eq_ignore_ascii_case("localhost.localdomain")
+    });
+    named_localhost
+        || received.by_ip.is_some_and(|ip| ip.is_loopback())
+        || literal_ip(by_host).is_some_and(|ip| ip.is_loopback())
 }
 
 /// Receiving hosts where mail from every customer of a mailbox provider arrives, so that a
@@ -535,6 +566,33 @@ mod boundary_tests {
              Received: from host.example.org (host.example.org [192.0.2.7]) by relay.example.net; Mon, 7 Aug 2023 05:11:54 +0000\n",
         );
         assert_eq!((hop, ip), (Some(2), None));
+    }
+
+    #[test]
+    fn local_delivery_hop_is_passed() {
+        let (hop, ip) = origin(
+            "Received: from mail.example.net ([mail.example.net]) by 127.0.0.1 (LMTP server) with LMTP; Mon, 7 Aug 2023 05:11:55 +0000\n\
+             Received: from relay.example.org (relay.example.org [192.0.2.7]) by mail.example.net (Postfix) with ESMTPS id 1; Mon, 7 Aug 2023 05:11:54 +0000\n",
+        );
+        assert_eq!((hop, ip), (Some(1), "192.0.2.7".parse().ok()));
+    }
+
+    #[test]
+    fn envelope_sender_in_from_slot_is_passed() {
+        let (hop, ip) = origin(
+            "Received: from user@example.org by mailhost by uid 502 with qmail-scanner-1.12 (Clear:. Processed in 0.2 secs); 03 Jun 2002 10:00:01 -0000\n\
+             Received: from relay.example.org (relay.example.org [192.0.2.7]) by mailhost.example.net; Mon, 3 Jun 2002 10:00:00 +0000\n",
+        );
+        assert_eq!((hop, ip), (Some(1), "192.0.2.7".parse().ok()));
+    }
+
+    #[test]
+    fn loopback_hop_with_public_address_stays_external() {
+        let (hop, ip) = origin(
+            "Received: from relay.example.net (relay.example.net [198.51.100.9]) by 127.0.0.1 with ESMTP; Mon, 7 Aug 2023 05:11:55 +0000\n\
+             Received: from host.example.org (host.example.org [192.0.2.7]) by relay.example.net; Mon, 7 Aug 2023 05:11:54 +0000\n",
+        );
+        assert_eq!((hop, ip), (Some(2), "198.51.100.9".parse().ok()));
     }
 
     #[test]

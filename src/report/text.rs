@@ -3,6 +3,7 @@
 //! Every header-derived string goes through [`escape_terminal`].
 
 use crate::analysis::Report;
+use crate::analysis::chain::Origin;
 use crate::finding::Severity;
 use crate::parse::date::format_timestamp;
 use crate::report::escape::escape_terminal as esc;
@@ -141,12 +142,27 @@ fn summary(out: &mut String, report: &Report, style: Style) {
         );
     }
     let origin = match &report.origin {
-        Some(o) => format!(
-            "{} ({}{})",
-            o.ip.map_or("no address".into(), |ip| ip.to_string()),
-            o.hop.map_or(String::new(), |h| format!("hop {h}, ")),
-            esc(&o.source)
+        Some(Origin {
+            ip: Some(ip),
+            hop,
+            source,
+        }) => format!(
+            "{ip} ({}{})",
+            hop.map_or(String::new(), |h| format!("hop {h}, ")),
+            esc(source)
         ),
+        Some(Origin {
+            ip: None,
+            hop: Some(hop),
+            ..
+        }) => {
+            format!("none: hop {hop}, the first external hop, has no address")
+        }
+        Some(Origin {
+            ip: None, source, ..
+        }) => {
+            format!("none: {} has no address", esc(source))
+        }
         None => "none found".into(),
     };
     let _ = writeln!(out, "  Origin IP:   {origin}");
@@ -632,6 +648,18 @@ body
         );
         assert!(
             output.contains("  [untrusted] Received-SPF line 4: fail client-ip=203.0.113.9"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn origin_without_address_says_none() {
+        let output = render_plain(
+            "Received: from relay.example.net by mx.example.com; Mon, 7 Aug 2023 05:11:55 +0000\n\
+             From: a@example.org\n\nbody\n",
+        );
+        assert!(
+            output.contains("  Origin IP:   none: hop 1, the first external hop, has no address\n"),
             "{output}"
         );
     }
