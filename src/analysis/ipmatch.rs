@@ -71,7 +71,7 @@ pub fn collect_addresses(
         }
     }
     for report in &exchange.forefront {
-        if let Some(ip) = report.cip() {
+        if let Some(ip) = report.connecting_ip() {
             push(ip, format!("{} CIP", report.field_name));
         }
     }

@@ -14,6 +14,10 @@ use crate::finding::{Finding, Severity};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr};
 
+/// `CIP` value that names no connecting host. Exchange Online writes it in reports on mail
+/// sent from its own mailboxes (seen in outbound reports; Microsoft does not document it).
+pub const PLACEHOLDER_CIP: IpAddr = IpAddr::V4(Ipv4Addr::BROADCAST);
+
 /// A parsed `X-Forefront-Antispam-Report` (or `-Untrusted`) field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForefrontReport {
@@ -97,9 +101,15 @@ impl ForefrontReport {
         lookup(&self.pairs, key)
     }
 
-    /// Returns the connecting IP address (`CIP`).
+    /// Returns the connecting IP address (`CIP`) as written, placeholder included.
     pub fn cip(&self) -> Option<IpAddr> {
         self.get("CIP").and_then(parse_origin_ip_header)
+    }
+
+    /// Returns the connecting IP address (`CIP`) unless it is the placeholder
+    /// [`PLACEHOLDER_CIP`], which names no connecting host.
+    pub fn connecting_ip(&self) -> Option<IpAddr> {
+        self.cip().filter(|ip| *ip != PLACEHOLDER_CIP)
     }
 
     /// Returns the spam confidence level (`SCL`).
@@ -408,7 +418,7 @@ fn meaning_of(key: &str, value: &str) -> Option<String> {
     let meaning = match key {
         "BCL" => value.parse().ok().and_then(describe_bcl),
         "CAT" => Some(category_meaning(&value_upper)),
-        "CIP" if value == "255.255.255.255" => Some(
+        "CIP" if parse_origin_ip_header(value) == Some(PLACEHOLDER_CIP) => Some(
             "placeholder, no connecting address recorded (observed in outbound reports of \
              mail sent from Exchange Online mailboxes; not documented)",
         ),
