@@ -97,12 +97,15 @@ pub fn is_same_or_subdomain(host: &str, domain: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('.'))
 }
 
+/// Owner of the protected domains declared as the organisation's own.
+pub const ORGANISATION_OWNER: &str = "organisation";
+
 /// A domain that lookalikes are compared with.
 #[derive(Debug, Clone)]
 pub struct Protected {
     /// Registrable domain, lower case ASCII.
     pub domain: String,
-    /// Owner: a brand name, or `organisation`.
+    /// Owner: a brand name, or [`ORGANISATION_OWNER`].
     pub owner: String,
     /// Every domain of the same owner: a From domain below any of them is the owner itself.
     pub owner_domains: Vec<String>,
@@ -112,6 +115,12 @@ pub struct Protected {
 }
 
 impl Protected {
+    /// Tells whether `domain` (lower case ASCII) is this registrable domain or another
+    /// registrable domain of the same owner.
+    pub fn is_owner_domain(&self, domain: &str) -> bool {
+        self.domain == domain || self.owner_domains.iter().any(|d| d == domain)
+    }
+
     /// Creates a protected domain; `None` when it has no registrable label.
     pub fn new(domain: &str, owner: &str, owner_domains: &[String]) -> Option<Protected> {
         let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -155,7 +164,7 @@ pub fn cached_protected_domains(
 pub fn protected_domains(org_domains: &[String], brand_domains: &[String]) -> Vec<Protected> {
     let mut protected = Vec::new();
     for domain in org_domains {
-        protected.extend(Protected::new(domain, "organisation", org_domains));
+        protected.extend(Protected::new(domain, ORGANISATION_OWNER, org_domains));
     }
     for domain in brand_domains {
         protected.extend(Protected::new(domain, domain, std::slice::from_ref(domain)));
@@ -376,9 +385,11 @@ fn compare(
         .then_some(Technique::EditDistance(distance))
 }
 
-/// Flags a domain whose subdomain labels spell another registrable domain, as in
-/// `example.com.account-verify.example.net`, where a reader sees example.com first.
-pub fn subdomain_trick(domain: &str) -> Option<Finding> {
+/// Flags a domain whose subdomain labels spell a protected registrable domain, as in
+/// `example.com.account-verify.example.net`, where a reader sees example.com first. Labels
+/// that spell some other registrable domain are ordinary host names (`exchange.ie` in
+/// `exchange.ie.example.com`) and are not flagged.
+pub fn subdomain_trick(domain: &str, protected: &[Protected]) -> Option<Finding> {
     if domain.len() > MAX_DOMAIN_LEN {
         return None;
     }
@@ -393,7 +404,8 @@ pub fn subdomain_trick(domain: &str) -> Option<Finding> {
         let candidate = labels[start..end].join(".");
         let spelled = psl::suffix(candidate.as_bytes()).is_some_and(|s| s.is_known())
             && org_domain(&candidate).as_deref() == Some(candidate.as_str());
-        if spelled {
+        let imitated = spelled && protected.iter().any(|p| p.is_owner_domain(&candidate));
+        if imitated {
             return Some(Finding::new(
                 "sender.subdomain-trick",
                 Severity::High,
@@ -416,13 +428,18 @@ pub fn domain_findings(from_domain: &str, protected: &[Protected]) -> Vec<Findin
     };
 
     // Step 1: imitation of a protected domain.
-    if let Some(lookalike) = find_lookalike(&decoded, protected) {
-        let shown = if decoded.unicode == decoded.ascii {
-            decoded.ascii.clone()
-        } else {
-            format!("{} (shown as {})", decoded.ascii, decoded.unicode)
-        };
-        findings.push(
+    let shown = if decoded.unicode == decoded.ascii {
+        decoded.ascii.clone()
+    } else {
+        format!("{} (shown as {})", decoded.ascii, decoded.unicode)
+    };
+    // A global brand's exact name under a country suffix (yahoo.fr, paypal.fr) is most
+    // often the brand's own country domain, which the brand list cannot name in full.
+    match find_lookalike(&decoded, protected) {
+        Some(lookalike) if is_brand_country_domain(&lookalike, &decoded.suffix) => {
+            findings.push(brand_country_domain(&shown, &lookalike));
+        }
+        Some(lookalike) => findings.push(
             Finding::new(
                 "sender.lookalike-domain",
                 Severity::High,
@@ -435,11 +452,12 @@ pub fn domain_findings(from_domain: &str, protected: &[Protected]) -> Vec<Findin
                 ),
             )
             .with_header("From"),
-        );
+        ),
+        None => {}
     }
 
-    // Step 2: a subdomain that spells another domain.
-    if let Some(finding) = subdomain_trick(&decoded.ascii) {
+    // Step 2: a subdomain that spells a protected domain.
+    if let Some(finding) = subdomain_trick(&decoded.ascii, protected) {
         findings.push(finding.with_header("From"));
     }
 
@@ -477,6 +495,39 @@ pub fn domain_findings(from_domain: &str, protected: &[Protected]) -> Vec<Findin
         );
     }
     findings
+}
+
+/// Tells whether a lookalike is a global brand's exact name under a country-code suffix
+/// (`yahoo.com.mx` for `yahoo.com`), which such brands usually register themselves.
+///
+/// A brand whose main domain is itself under a country code (`bradesco.com.br`) is a
+/// national brand, so its name under another suffix (`bradesco.br`) stays a lookalike.
+/// The `.co` suffix is excluded because it is sold as a generic "company" domain and is
+/// one letter away from `.com`.
+fn is_brand_country_domain(lookalike: &Lookalike, suffix: &str) -> bool {
+    let last_label = |suffix: &str| suffix.rsplit('.').next().unwrap_or("").to_string();
+    let is_country_code =
+        |label: &str| label.len() == 2 && label.bytes().all(|b| b.is_ascii_alphabetic());
+    let brand_suffix = lookalike.imitated.split_once('.').map_or("", |(_, s)| s);
+    lookalike.technique == Technique::OtherSuffix
+        && lookalike.owner != ORGANISATION_OWNER
+        && !is_country_code(&last_label(brand_suffix))
+        && is_country_code(&last_label(suffix))
+        && suffix != "co"
+}
+
+/// Builds the info note for a From domain that has a brand's name under another suffix.
+fn brand_country_domain(shown: &str, lookalike: &Lookalike) -> Finding {
+    Finding::new(
+        "sender.brand-other-suffix",
+        Severity::Info,
+        format!("From domain has the name of {} under another suffix", lookalike.imitated),
+        format!(
+            "The From domain {shown} has the name of {} ({}) under another public suffix. Brands usually own their country domains, so this is most often the brand itself; it is not on the brand list, so check the domain's owner if the message matters.",
+            lookalike.imitated, lookalike.owner
+        ),
+    )
+    .with_header("From")
 }
 
 #[cfg(test)]
@@ -605,20 +656,75 @@ mod tests {
         let cases = [
             ("example.com.account-verify.example.net", true),
             ("login.example.com.example.org", true),
+            ("paypal.com.evil.example.net", true),
+            // Another domain of a brand (Yahoo's yahoo.co.uk).
+            ("yahoo.co.uk.login.example.net", true),
             ("mail.example.net", false),
             ("com.example.net", false),
             ("example.net", false),
+            // Leading labels that spell an unprotected domain are an ordinary host name.
+            ("exchange.ie.example.net", false),
+            ("mail.example.org.example.net", false),
         ];
         for (domain, flagged) in cases {
-            assert_eq!(subdomain_trick(domain).is_some(), flagged, "{domain}");
+            assert_eq!(
+                subdomain_trick(domain, &protected()).is_some(),
+                flagged,
+                "{domain}"
+            );
         }
+    }
+
+    /// Returns the finding ids and severities for a From domain.
+    fn findings_of(domain: &str) -> Vec<(String, Severity)> {
+        domain_findings(domain, &protected())
+            .into_iter()
+            .map(|f| (f.id, f.severity))
+            .collect()
+    }
+
+    #[test]
+    fn brand_country_domain_is_info() {
+        for domain in ["yahoo.fr", "yahoo.com.mx", "amazon.com.mx", "paypal.fr"] {
+            assert_eq!(
+                findings_of(domain),
+                vec![("sender.brand-other-suffix".to_string(), Severity::Info)],
+                "{domain}"
+            );
+        }
+    }
+
+    #[test]
+    fn brand_lookalikes_stay_high() {
+        let lookalike = ("sender.lookalike-domain".to_string(), Severity::High);
+        let domains = [
+            "paypa1.com",
+            "paypal-secure.com",
+            "pаypal.com",
+            "paypal.com.evil.example",
+            // Another generic suffix, `.co`, and a national brand under another suffix.
+            "paypal.net",
+            "paypal.co",
+            "bradesco.br",
+        ];
+        for domain in domains {
+            assert!(findings_of(domain).contains(&lookalike), "{domain}");
+        }
+        let trick = ("sender.subdomain-trick".to_string(), Severity::High);
+        assert!(findings_of("paypal.com.evil.example").contains(&trick));
+    }
+
+    #[test]
+    fn organisation_domain_under_other_suffix_stays_high() {
+        let lookalike = ("sender.lookalike-domain".to_string(), Severity::High);
+        assert_eq!(findings_of("example.net"), vec![lookalike]);
     }
 
     #[test]
     fn hostile_domains_are_bounded() {
         let long = format!("{}example.net", "a.".repeat(200));
         assert!(decode_domain(&long).is_none());
-        assert!(subdomain_trick(&long).is_none());
+        assert!(subdomain_trick(&long, &protected()).is_none());
         let many = format!("{}test.net", "ab.".repeat(80));
         assert!(many.len() <= MAX_DOMAIN_LEN);
         assert!(domain_findings(&many, &protected()).is_empty());
