@@ -100,6 +100,7 @@ pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
         .take(config.max_hops)
         .map(|(position, header)| parse_hop(block, *position, header, &mut chain.findings))
         .collect();
+    merge_unknown_zone(&mut chain.findings);
 
     // Step 2: order oldest first and number the hops.
     hops.reverse();
@@ -183,6 +184,51 @@ fn parse_hop(
         line: header.line,
         raw,
     }
+}
+
+/// Most Received fields whose evidence a merged `date.unknown-local-zone` finding keeps.
+const MAX_ZONE_EVIDENCE: usize = 5;
+
+/// Replaces the per-hop `date.unknown-local-zone` findings with one finding for the
+/// message. Many MTAs write -0000 on every hop, so one finding per hop repeats the same
+/// fact, thousands of times in a message with thousands of Received fields.
+fn merge_unknown_zone(findings: &mut Vec<Finding>) {
+    const ID: &str = "date.unknown-local-zone";
+    let count = findings.iter().filter(|f| f.id == ID).count();
+    if count < 2 {
+        return;
+    }
+    let Some(first) = findings.iter().position(|f| f.id == ID) else {
+        return;
+    };
+    let mut evidence = Vec::new();
+    for finding in findings.iter().filter(|f| f.id == ID) {
+        evidence.extend(finding.evidence.iter().cloned());
+        if evidence.len() >= MAX_ZONE_EVIDENCE {
+            break;
+        }
+    }
+    evidence.truncate(MAX_ZONE_EVIDENCE);
+    let shown = evidence.len();
+
+    let mut merged = Finding::new(
+        ID,
+        Severity::Info,
+        "Local zone unknown (-0000)",
+        format!(
+            "{count} Received fields give their time as -0000, which says the time is UTC and the local zone is unknown (RFC 5322 section 3.3). The evidence shows the first {shown}."
+        ),
+    );
+    merged.evidence = evidence;
+    findings[first] = merged;
+    let mut seen = 0;
+    findings.retain(|f| {
+        if f.id != ID {
+            return true;
+        }
+        seen += 1;
+        seen == 1
+    });
 }
 
 /// Rebuilds a split Received field from its first part and the field that contains the rest.
@@ -644,6 +690,28 @@ mod tests {
             assert_eq!(finding.severity, severity, "{time}");
             assert!(finding.detail.contains(skew), "{time}: {}", finding.detail);
         }
+    }
+
+    #[test]
+    fn unknown_local_zone_reported_once() {
+        let hop = "Received: from a.example.net (a.example.net [192.0.2.1]) by b.example.net with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 -0000\n";
+        let report = analyse_text(&format!(
+            "{}From: a@example.com\nSubject: test\n\nbody\n",
+            hop.repeat(20)
+        ));
+        let zone: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == "date.unknown-local-zone")
+            .collect();
+        assert_eq!(zone.len(), 1);
+        assert_eq!(zone[0].evidence.len(), 5);
+        assert!(
+            zone[0].detail.starts_with("20 Received fields"),
+            "{}",
+            zone[0].detail
+        );
+        assert_eq!(zone[0].evidence[0].line, Some(1));
     }
 
     #[test]
