@@ -306,23 +306,35 @@ fn receiver_name(hop: &Hop) -> String {
 }
 
 /// Flags hops whose sending host does not continue the previous hop's receiving host.
+///
+/// Only a network hand-over between two named hosts, or two addresses, is compared. A hop
+/// that names its sender by address alone cannot be compared with a receiving host name.
+/// A hop without a public
+/// sending address (a local step, a loopback or private-network hand-over) and retrieval
+/// by POP3 or IMAP name no upstream host. A receiving host without a domain name
+/// (`MailEnable`, `localhost`, `qwi4`) names nothing that a sending host could match.
 fn check_continuity(hops: &[Hop], findings: &mut Vec<Finding>) {
     for pair in hops.windows(2) {
         let (older, newer) = (&pair[0], &pair[1]);
         let Some(by) = older.received.by_host.as_deref() else {
             continue;
         };
+        if !is_network_handover(&newer.received) || !is_domain_name(by) {
+            continue;
+        }
         let names = [
             newer.received.from_host.as_deref(),
             newer.received.from_rdns.as_deref(),
             newer.received.helo.as_deref(),
         ];
-        if names.iter().all(Option::is_none) {
-            continue;
-        }
-        let same_ip =
-            older.received.by_ip.is_some() && older.received.by_ip == newer.received.from_ip;
-        if same_ip || names.iter().flatten().any(|name| same_host(name, by)) {
+        let by_ip = older.received.by_ip.or_else(|| literal_ip(Some(by)));
+        let same_ip = by_ip.is_some() && by_ip == sending_ip(&newer.received);
+        let mut host_names = names
+            .iter()
+            .flatten()
+            .filter(|name| literal_ip(Some(name)).is_none());
+        let comparable = by_ip.is_some() || host_names.clone().next().is_some();
+        if same_ip || !comparable || host_names.any(|name| equivalent_hosts(name, by)) {
             continue;
         }
         findings.push(
@@ -340,6 +352,54 @@ fn check_continuity(hops: &[Hop], findings: &mut Vec<Finding>) {
             .with_evidence("Received", Some(newer.line), newer.raw.clone()),
         );
     }
+}
+
+/// Tells whether a hop records a connection from a public address, other than a mailbox
+/// retrieval.
+fn is_network_handover(received: &Received) -> bool {
+    let retrieval = received.protocol.as_deref().is_some_and(|protocol| {
+        let protocol = protocol.to_ascii_lowercase();
+        protocol.starts_with("pop") || protocol.starts_with("imap")
+    });
+    let public = sending_ip(received).is_some_and(|ip| !is_non_public(ip));
+    public && !retrieval
+}
+
+/// Tells whether a receiving host is a domain name with at least two labels, other than
+/// `localhost.localdomain`.
+fn is_domain_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    host.contains('.')
+        && !host.eq_ignore_ascii_case("localhost.localdomain")
+        && literal_ip(Some(host)).is_none()
+}
+
+/// Organisational domains that one provider uses for its own relays, so that a hand-over
+/// between two of them continues the chain (Exchange Online names one server under
+/// prod.outlook.com, outlook.office365.com and prod.exchangelabs.com).
+const PROVIDER_DOMAINS: &[&[&str]] = &[
+    &["outlook.com", "office365.com", "exchangelabs.com"],
+    &["google.com", "gmail.com", "googlemail.com", "1e100.net"],
+];
+
+/// Tells whether a sending host name and a receiving host name can be one server: the same
+/// host loosely compared, a bare name that is the first label of the other, the same
+/// organisational domain, or two domains of one provider.
+fn equivalent_hosts(name: &str, by: &str) -> bool {
+    if same_host(name, by) {
+        return true;
+    }
+    let first_label = |s: &str| s.split('.').next().unwrap_or("").to_ascii_lowercase();
+    if !name.contains('.') && name.eq_ignore_ascii_case(&first_label(by)) {
+        return true;
+    }
+    let (Some(a), Some(b)) = (org_domain(name), org_domain(by)) else {
+        return false;
+    };
+    a == b
+        || PROVIDER_DOMAINS
+            .iter()
+            .any(|group| group.contains(&a.as_str()) && group.contains(&b.as_str()))
 }
 
 /// Compares host names loosely: equal ignoring case, or the same first label (Exchange
@@ -689,6 +749,88 @@ mod tests {
             );
             assert_eq!(finding.severity, severity, "{time}");
             assert!(finding.detail.contains(skew), "{time}: {}", finding.detail);
+        }
+    }
+
+    /// Tells whether a message with Received fields `newer` over `older` has
+    /// `chain.broken-continuity`.
+    fn broken(newer: &str, older: &str) -> bool {
+        let report = analyse_text(&format!(
+            "Received: {newer}\nReceived: {older}\nFrom: a@example.com\nSubject: test\n\nbody\n"
+        ));
+        report
+            .findings
+            .iter()
+            .any(|f| f.id == "chain.broken-continuity")
+    }
+
+    #[test]
+    fn continuity_table() {
+        const DATE: &str = "Mon, 1 Jan 2024 10:00:01 +0000";
+        let older = |by: &str| {
+            format!(
+                "from a.example.net (a.example.net [192.0.2.1]) by {by} with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000"
+            )
+        };
+        // (newer hop without date, receiving host of the older hop, broken)
+        let cases = [
+            (
+                "from relay.example.org (relay.example.org [198.51.100.2]) by mx.example.com",
+                "mx.example.net",
+                true,
+            ),
+            (
+                "from mx.example.net (mx.example.net [198.51.100.2]) by mx.example.com",
+                "mx.example.net",
+                false,
+            ),
+            (
+                "from out2.example.net (out2.example.net [198.51.100.2]) by mx.example.com",
+                "mx1.example.net",
+                false,
+            ),
+            (
+                "from lugh (localhost [127.0.0.1]) by lugh.example.net",
+                "lugh.example.net",
+                false,
+            ),
+            (
+                "from mx.example.org (mx.example.org [10.0.0.2]) by mx.example.com",
+                "mx.example.net",
+                false,
+            ),
+            (
+                "from imap.example.org (imap.example.org [198.51.100.2]) by mx.example.com with IMAP",
+                "mx.example.net",
+                false,
+            ),
+            (
+                "from relay.example.org (relay.example.org [198.51.100.2]) by mx.example.com",
+                "MailEnable",
+                false,
+            ),
+            (
+                "from EUR03-AM7-obe.outbound.protection.outlook.com (198.51.100.2) by mx.example.com",
+                "DU2PR01MB0001.eurprd01.prod.exchangelabs.com",
+                false,
+            ),
+            (
+                "from debbugs by bugs.example.com",
+                "submit.example.net",
+                false,
+            ),
+            (
+                "from [198.51.100.2] by mx.example.com",
+                "mx.example.net",
+                false,
+            ),
+        ];
+        for (newer, by, expected) in cases {
+            assert_eq!(
+                broken(&format!("{newer}; {DATE}"), &older(by)),
+                expected,
+                "{newer} / {by}"
+            );
         }
     }
 
