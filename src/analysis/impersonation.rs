@@ -125,7 +125,12 @@ pub fn claimed_brand<'a>(
 
 /// Runs the sender-trick checks on the first From mailbox: lookalike domain, subdomain
 /// trick, mixed-script and invalid punycode labels, and display-name impersonation.
-pub fn find_sender_tricks(message: &MessageSummary, config: &AnalysisConfig) -> Vec<Finding> {
+/// `recipients` are the addresses of the To field.
+pub fn find_sender_tricks(
+    message: &MessageSummary,
+    recipients: &[String],
+    config: &AnalysisConfig,
+) -> Vec<Finding> {
     let Some(mailbox) = message.from_mailbox() else {
         return Vec::new();
     };
@@ -142,7 +147,47 @@ pub fn find_sender_tricks(message: &MessageSummary, config: &AnalysisConfig) -> 
             &config.vip_names,
         ));
     }
+    if is_outlook_test_message(message, recipients) {
+        findings.retain(|f| f.id != "sender.display-name-brand");
+        findings.push(outlook_test_message());
+    }
     findings
+}
+
+/// Subjects of the test message that Outlook sends when an account is set up, in the
+/// languages seen in real mail (English and Japanese).
+const OUTLOOK_TEST_SUBJECTS: &[&str] = &[
+    "Microsoft Outlook Test Message",
+    "Microsoft Outlook テスト メッセージ",
+];
+
+/// Tells whether a message is Outlook's account test message: the display name is exactly
+/// "Microsoft Outlook", the subject is the test message's, and the From address is also a
+/// To address, because Outlook sends the test from the account to itself. A phishing
+/// message that claims Microsoft is sent to a victim from the attacker's address, so it
+/// does not meet the last condition.
+fn is_outlook_test_message(message: &MessageSummary, recipients: &[String]) -> bool {
+    let Some(mailbox) = message.from_mailbox() else {
+        return false;
+    };
+    let display = mailbox.display.as_deref().map(str::trim);
+    let subject = message.subject.as_deref().map(str::trim);
+    display == Some("Microsoft Outlook")
+        && subject.is_some_and(|s| OUTLOOK_TEST_SUBJECTS.contains(&s))
+        && recipients
+            .iter()
+            .any(|to| to.eq_ignore_ascii_case(&mailbox.address))
+}
+
+/// Builds the info note that replaces `sender.display-name-brand` on Outlook's test message.
+fn outlook_test_message() -> Finding {
+    Finding::new(
+        "sender.outlook-test-message",
+        Severity::Info,
+        "Outlook account test message",
+        "The display name is Microsoft Outlook, the subject is Outlook's test message and the message is addressed to its own sender: Outlook sends this when an account is set up, so the brand name is not an impersonation.",
+    )
+    .with_header("From")
 }
 
 /// Returns the display-name findings for a From mailbox with display name `display` in
@@ -285,6 +330,66 @@ fn is_invisible(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// Returns the finding ids of a message from `from` to `to` with `subject`.
+    fn message_ids(from: &str, to: &str, subject: &str) -> Vec<String> {
+        let report = crate::analysis::test_support::analyse_text(&format!(
+            "From: {from}\nTo: {to}\nSubject: {subject}\n\nbody\n"
+        ));
+        report.findings.into_iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn outlook_test_message_is_not_impersonation() {
+        let ids = message_ids(
+            "Microsoft Outlook <user@example.com>",
+            "User <user@example.com>",
+            "Microsoft Outlook Test Message",
+        );
+        assert!(
+            !ids.contains(&"sender.display-name-brand".to_string()),
+            "{ids:?}"
+        );
+        assert!(
+            ids.contains(&"sender.outlook-test-message".to_string()),
+            "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn outlook_near_misses_keep_brand_finding() {
+        let cases = [
+            // Sent to someone else.
+            (
+                "Microsoft Outlook <user@example.com>",
+                "victim@example.net",
+                "Microsoft Outlook Test Message",
+            ),
+            // Another subject.
+            (
+                "Microsoft Outlook <user@example.com>",
+                "user@example.com",
+                "Microsoft Outlook: mailbox full",
+            ),
+            // Another display name.
+            (
+                "Microsoft Outlook Team <user@example.com>",
+                "user@example.com",
+                "Microsoft Outlook Test Message",
+            ),
+        ];
+        for (from, to, subject) in cases {
+            let ids = message_ids(from, to, subject);
+            assert!(
+                ids.contains(&"sender.display-name-brand".to_string()),
+                "{from} {to} {subject}: {ids:?}"
+            );
+            assert!(
+                !ids.contains(&"sender.outlook-test-message".to_string()),
+                "{ids:?}"
+            );
+        }
+    }
     use super::*;
 
     fn ids(display: &str, domain: &str, vips: &[&str]) -> Vec<String> {

@@ -146,7 +146,15 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     };
     forwarding::explain_list_reply(&mut report);
     signals::add_sender_findings(&mut report, config);
-    let tricks = impersonation::find_sender_tricks(&report.message, config);
+    let recipients: Vec<String> = report
+        .headers
+        .value("To")
+        .map(|to| crate::parse::address::parse_address_list(to).mailboxes)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mailbox| mailbox.address)
+        .collect();
+    let tricks = impersonation::find_sender_tricks(&report.message, &recipients, config);
     report.findings.extend(tricks);
     report
         .findings
