@@ -382,9 +382,9 @@ const PROVIDER_DOMAINS: &[&[&str]] = &[
     &["google.com", "gmail.com", "googlemail.com", "1e100.net"],
 ];
 
-/// Tells whether a sending host name and a receiving host name can be one server: the same
-/// host loosely compared, a bare name that is the first label of the other, the same
-/// organisational domain, or two domains of one provider.
+/// Tells whether a sending host name and a receiving host name can be one server. They can
+/// when they match loosely, when a bare name is the first label of the other, or when they
+/// share an organisational domain or a provider.
 fn equivalent_hosts(name: &str, by: &str) -> bool {
     if same_host(name, by) {
         return true;

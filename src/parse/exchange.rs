@@ -15,7 +15,8 @@ use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// `CIP` value that names no connecting host. Exchange Online writes it in reports on mail
-/// sent from its own mailboxes (seen in outbound reports; Microsoft does not document it).
+/// sent from its own mailboxes. It is seen in outbound reports, and Microsoft does not
+/// document it.
 pub const PLACEHOLDER_CIP: IpAddr = IpAddr::V4(Ipv4Addr::BROADCAST);
 
 /// A parsed `X-Forefront-Antispam-Report` (or `-Untrusted`) field.
