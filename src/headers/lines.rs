@@ -55,6 +55,25 @@ pub fn split_lines(bytes: &[u8], max_bytes: usize) -> Lines<'_> {
         if newline.is_some() && text.last() == Some(&b'\r') {
             text = &text[..text.len() - 1];
         }
+        // A line that runs past the limit is cut there, on a UTF-8 character boundary,
+        // so that one huge field cannot bring the whole input in.
+        if offset + text.len() > max_bytes {
+            let limit = max_bytes - offset;
+            let mut cut = limit;
+            // Back up over the continuation bytes of a character split at the limit.
+            while cut > 0 && limit - cut < 3 && (text[cut] & 0xC0) == 0x80 {
+                cut -= 1;
+            }
+            lines.push(Line {
+                text: &text[..cut],
+                offset,
+                end: offset + cut,
+                line_number,
+                length: cut,
+            });
+            truncated = true;
+            break;
+        }
         lines.push(Line {
             text,
             offset,
