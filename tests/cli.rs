@@ -389,6 +389,16 @@ fn scan_threads_are_bounded() {
 }
 
 #[test]
+fn min_score_out_of_range_names_the_range() {
+    for value in ["-1", "101"] {
+        let output = mailtrace(&["scan", "--min-score", value, "."], None);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("is not in 0..=100"), "{value}: {stderr}");
+    }
+}
+
+#[test]
 fn eval_missing_folder_is_an_error() {
     let output = mailtrace(
         &["eval", "--ham", "/nonexistent/ham", "--phish", "samples"],

@@ -41,7 +41,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub sort: bool,
     /// Only output messages whose spoof score is at least N (0-100).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub min_score: Option<u32>,
     /// Only output messages with these verdicts (repeatable).
     #[arg(long, value_enum)]
