@@ -210,6 +210,27 @@ fn lists_shows_campaign_source() {
 }
 
 #[test]
+fn lists_marks_private_entries_and_escapes_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write(
+        dir.path(),
+        "mine.txt",
+        "10.1.0.0/16 office\n198.51.100.7 relay \u{1b}]52;c;aGk=\u{7}\n",
+    );
+    let output = mailtrace(&["lists", "--ip-list", &list], None);
+    let text = stdout(&output);
+    assert!(
+        text.contains("10.1.0.0/16  office  (not public: never matched)"),
+        "{text}"
+    );
+    assert!(text.contains("198.51.100.7/32  relay "), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
+}
+
+#[test]
 fn hostile_header_text_is_escaped_in_text_output() {
     let dir = tempfile::tempdir().unwrap();
     let hostile = CLEAN.replace(

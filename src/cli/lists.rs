@@ -2,7 +2,8 @@
 //! with their sources and dates, and the lists given.
 
 use crate::cli::ExitCode;
-use crate::iplist::{IpList, builtin_lists};
+use crate::iplist::{IpList, builtin_lists, is_non_public};
+use crate::report::escape::escape_terminal;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -31,15 +32,21 @@ pub fn run(args: &ListsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Ok(ExitCode::Done);
     }
     for list in &lists {
-        writeln!(out, "{} ({} entries)", list.name, list.entries.len())?;
-        writeln!(out, "  source: {}", list.source)?;
+        let name = escape_terminal(&list.name);
+        writeln!(out, "{name} ({} entries)", list.entries.len())?;
+        writeln!(out, "  source: {}", escape_terminal(&list.source))?;
         for entry in &list.entries {
             let label = entry
                 .label
                 .as_deref()
-                .map(|l| format!("  {l}"))
+                .map(|l| format!("  {}", escape_terminal(l)))
                 .unwrap_or_default();
-            writeln!(out, "  {}{label}", entry.net)?;
+            let unmatched = if is_non_public(entry.net.network()) {
+                "  (not public: never matched)"
+            } else {
+                ""
+            };
+            writeln!(out, "  {}{label}{unmatched}", entry.net)?;
         }
     }
     Ok(ExitCode::Done)
