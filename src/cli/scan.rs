@@ -289,7 +289,7 @@ impl Sink<'_> {
             self.failed_on += 1;
         }
         if !row.shown {
-            self.summary.skipped += 1;
+            self.summary.filtered_out += 1;
             return None;
         }
         Some((row.key, row.line))

@@ -1,6 +1,6 @@
 //! Campaign summary of a scan: messages by verdict, top origin addresses and networks, IP
 //! list matches, groups of messages sharing the same stripped headers, top From
-//! organisational domains, and the counts of messages read, skipped and errored.
+//! organisational domains, and the counts of messages read, filtered out and errored.
 
 use crate::analysis::Report;
 use crate::analysis::score::Verdict;
@@ -61,7 +61,7 @@ impl Digest {
 pub struct Summary {
     pub messages: usize,
     /// Messages analysed but left out of the output by `--min-score` or `--verdict`.
-    pub skipped: usize,
+    pub filtered_out: usize,
     pub errors: usize,
     pub panics: usize,
     by_verdict: BTreeMap<Verdict, usize>,
@@ -125,7 +125,7 @@ impl Summary {
 
     /// Number of analysed messages written to the output.
     pub fn reported(&self) -> usize {
-        self.messages.saturating_sub(self.skipped)
+        self.messages.saturating_sub(self.filtered_out)
     }
 
     /// Returns the summary as the JSON Lines summary record.
@@ -138,7 +138,7 @@ impl Summary {
             "record": "summary",
             "messages": self.messages,
             "reported": self.reported(),
-            "skipped": self.skipped,
+            "filtered_out": self.filtered_out,
             "errors": self.errors,
             "panics": self.panics,
             "by_verdict": verdicts,
@@ -174,7 +174,7 @@ impl Summary {
             "  messages analysed: {} (reported {}, filtered out {}), errors: {} (of which panics: {})\n",
             self.messages,
             self.reported(),
-            self.skipped,
+            self.filtered_out,
             self.errors,
             self.panics
         ));
@@ -329,12 +329,12 @@ mod tests {
         summary.add_error(&error(false));
         summary.add_error(&error(true));
         summary.add(&digest(Verdict::Low, "192.0.2.1", &[]));
-        summary.skipped += 1;
+        summary.filtered_out += 1;
         let value = summary.to_json();
         assert_eq!(value["errors"], 2);
         assert_eq!(value["panics"], 1);
         assert_eq!(value["messages"], 1);
         assert_eq!(value["reported"], 0);
-        assert_eq!(value["skipped"], 1);
+        assert_eq!(value["filtered_out"], 1);
     }
 }
