@@ -278,7 +278,10 @@ fn min_score_filters_output_but_not_the_summary() {
     );
     // The campaign summary describes every message read, not only those shown.
     assert_eq!(summary["by_verdict"], summary_of(&all)["by_verdict"]);
-    assert_eq!(summary["top_origin_ips"], summary_of(&all)["top_origin_ips"]);
+    assert_eq!(
+        summary["top_origin_ips"],
+        summary_of(&all)["top_origin_ips"]
+    );
 }
 
 #[test]

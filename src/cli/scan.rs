@@ -389,8 +389,25 @@ fn finding_ids(report: &Report) -> Vec<&str> {
     ids
 }
 
+/// Width of the table's From domain column.
+const FROM_WIDTH: usize = 28;
+
+/// Shortens `text` to `width` characters by dropping its start, so that a long domain keeps
+/// the labels that name its owner: `…` and the last `width - 1` characters.
+fn keep_end(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(count - (width - 1)).collect();
+    format!("…{tail}")
+}
+
 fn table_row(report: &Report, digest: &Digest) -> String {
-    let from = report.message.from_domain().unwrap_or_else(|| "-".into());
+    let from = report
+        .message
+        .from_domain()
+        .map_or_else(|| "-".into(), |d| keep_end(&d, FROM_WIDTH));
     let origin = digest.origin_ip.map_or("-".into(), |ip| ip.to_string());
     let matches = if digest.ip_matches.is_empty() {
         "-".into()
@@ -398,7 +415,7 @@ fn table_row(report: &Report, digest: &Digest) -> String {
         digest.ip_matches.join(",")
     };
     escape_terminal(&format!(
-        "{:<7} {:>5}  {:<28} {:<39} {}  {}  {}",
+        "{:<7} {:>5}  {:<FROM_WIDTH$} {:<39} {}  {}  {}",
         digest.verdict.as_str(),
         digest.score,
         from,
@@ -461,7 +478,7 @@ fn csv_field(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{csv_field, csv_row};
+    use super::{csv_field, csv_row, keep_end, table_row};
     use crate::analysis::test_support::analyse_text;
     use crate::scan::summary::Digest;
 
@@ -482,6 +499,24 @@ mod tests {
         let report = analyse_text(HOSTILE);
         let row = csv_row(&report, &Digest::from_report(&report), false);
         assert!(row.ends_with(",x\u{1b}]0;PWNED\u{7}\u{1b}[2J"), "{row:?}");
+    }
+
+    #[test]
+    fn long_from_domain_keeps_its_end_and_the_column_width() {
+        assert_eq!(keep_end("example.com", 28), "example.com");
+        let long = "login.microsoftonline.com.secureverify.example.net";
+        assert_eq!(keep_end(long, 28), "…om.secureverify.example.net");
+        assert_eq!(keep_end(long, 28).chars().count(), 28);
+
+        let short = analyse_text("From: a@example.com\n\nbody\n");
+        let long = analyse_text(&format!("From: a@{long}\n\nbody\n"));
+        let column = |row: String| row.chars().position(|c| c == '-').unwrap_or(0);
+        let rows = [&short, &long].map(|r| table_row(r, &Digest::from_report(r)));
+        assert!(
+            rows[1].contains("…om.secureverify.example.net "),
+            "{rows:?}"
+        );
+        assert_eq!(column(rows[0].clone()), column(rows[1].clone()), "{rows:?}");
     }
 
     #[test]
