@@ -13,6 +13,7 @@ use crate::analysis::lookalike::{
 use crate::analysis::sender::MessageSummary;
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
+use crate::report::escape::quoted;
 use std::sync::OnceLock;
 use unicode_normalization::char::is_combining_mark;
 
@@ -212,7 +213,8 @@ pub fn display_name_findings(
                 Severity::High,
                 format!("Display name claims {}", claim.brand.name()),
                 format!(
-                    "The display name {display:?} names {}, but the address is in {from_domain}, which is not one of its domains ({}).",
+                    "The display name {} names {}, but the address is in {from_domain}, which is not one of its domains ({}).",
+                    quoted(display),
                     claim.name,
                     claim.brand.domains.join(", ")
                 ),
@@ -237,7 +239,8 @@ pub fn display_name_findings(
                 Severity::High,
                 format!("Display name claims {vip}"),
                 format!(
-                    "The display name {display:?} is the name of {vip}, a declared VIP, but the address is in {from_domain}, outside the organisation's domains."
+                    "The display name {} is the name of {vip}, a declared VIP, but the address is in {from_domain}, outside the organisation's domains.",
+                    quoted(display)
                 ),
             )
             .with_header("From"),
@@ -252,7 +255,8 @@ pub fn display_name_findings(
                 Severity::Medium,
                 "Display name is obfuscated",
                 format!(
-                    "The display name {display:?} {how}. Legitimate senders have no reason to do this; it defeats filters that match names."
+                    "The display name {} {how}. Legitimate senders have no reason to do this; it defeats filters that match names.",
+                    quoted(display)
                 ),
             )
             .with_header("From"),

@@ -9,6 +9,7 @@
 mod lines;
 
 use crate::finding::{Finding, Severity};
+use crate::report::escape::quoted;
 use lines::{Line, Lines, split_lines};
 use serde::Serialize;
 
@@ -524,9 +525,9 @@ impl<'a> Splitter<'a> {
                     Severity::Low,
                     "Invalid header field name",
                     format!(
-                        "Line {}: the field name {:?} contains bytes outside printable US-ASCII, so the field was skipped.",
+                        "Line {}: the field name {} contains bytes outside printable US-ASCII, so the field was skipped.",
                         defect.line,
-                        defect.name.as_deref().unwrap_or("")
+                        quoted(defect.name.as_deref().unwrap_or(""))
                     ),
                 ),
                 _ => Finding::new(

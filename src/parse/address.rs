@@ -10,6 +10,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::parse::encoded_word::{decode_unstructured, is_encoded_word};
+use crate::report::escape::quoted;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -148,7 +149,7 @@ impl Problems {
             .map(|(count, fault)| format!("{count} x {fault}"))
             .collect();
         if let Some(text) = &self.first_entry_without_address {
-            lines.push(format!("first entry without an address: {text:?}"));
+            lines.push(format!("first entry without an address: {}", quoted(text)));
         }
         lines.extend(
             self.unclosed
@@ -505,7 +506,8 @@ impl<'a> ListParser<'a> {
                 Severity::Medium,
                 "Display name contains an address of another domain",
                 format!(
-                    "The display name {display:?} names {foreign}, but the address is {address}."
+                    "The display name {} names {foreign}, but the address is {address}.",
+                    quoted(display)
                 ),
             ));
         }
@@ -522,9 +524,14 @@ impl<'a> ListParser<'a> {
                 Severity::Low,
                 "Comments hidden in a mailbox",
                 format!(
-                    "The mailbox {address} carries comments {:?} inside the address or next \
+                    "The mailbox {address} carries comments {} inside the address or next \
                      to an encoded display name, where mail clients do not show them.",
-                    mailbox.comments
+                    mailbox
+                        .comments
+                        .iter()
+                        .map(|c| quoted(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }

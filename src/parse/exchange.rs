@@ -11,6 +11,7 @@
 //! `exchange.malformed-header` finding.
 
 use crate::finding::{Finding, Severity};
+use crate::report::escape::quoted;
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -145,17 +146,20 @@ impl ForefrontReport {
         if let Some(cip) = self.get("CIP").filter(|cip| !cip.is_empty())
             && self.cip().is_none()
         {
-            problems.push(format!("CIP {cip:?} is not an IP address"));
+            problems.push(format!("CIP {} is not an IP address", quoted(cip)));
         }
         if let Some(scl) = self.get("SCL").filter(|scl| !scl.is_empty())
             && self.scl().is_none()
         {
-            problems.push(format!("SCL {scl:?} is not a number"));
+            problems.push(format!("SCL {} is not a number", quoted(scl)));
         }
         if let Some(sfs) = self.get("SFS")
             && !parse_sfs(sfs).1
         {
-            problems.push(format!("SFS {sfs:?} is not a list of (number) groups"));
+            problems.push(format!(
+                "SFS {} is not a list of (number) groups",
+                quoted(sfs)
+            ));
         }
         problems
     }
@@ -171,7 +175,7 @@ pub fn parse_microsoft_antispam(value: &str) -> MicrosoftAntispam {
     if let Some(text) = bcl_text
         && bcl.is_none()
     {
-        problems.push(format!("BCL {text:?} is not a number"));
+        problems.push(format!("BCL {} is not a number", quoted(text)));
     }
     let findings = malformed_finding("X-Microsoft-Antispam", value, &problems)
         .into_iter()
@@ -312,7 +316,7 @@ fn split_pairs(value: &str) -> SplitPairs {
                 pairs.push((key.trim().to_string(), item_value.trim().to_string()));
             }
             _ => {
-                problems.push(format!("{item:?} is not a KEY:value pair"));
+                problems.push(format!("{} is not a KEY:value pair", quoted(item)));
                 pairs.push((item.to_string(), String::new()));
             }
         }

@@ -18,6 +18,13 @@ pub fn escape_terminal(text: &str) -> String {
     out
 }
 
+/// Returns `text` in double quotes, escaped as [`escape_terminal`] does, for quoting
+/// header-derived text inside a finding's detail. The JSON report and the terminal then
+/// show the same visible escapes, such as `\e` and `\u{200B}`.
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", escape_terminal(text))
+}
+
 /// Tells whether a character must not be printed raw: C0 and C1 controls, DEL, bidi
 /// embeddings, overrides, isolates and marks, zero-width and invisible formatting
 /// characters, line and paragraph separators, and the byte order mark.
@@ -54,5 +61,9 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(escape_terminal(input), expected, "{input:?}");
         }
+        assert_eq!(
+            quoted("Pay\u{200B}Pal\u{1b}[2J"),
+            "\"Pay\\u{200B}Pal\\e[2J\""
+        );
     }
 }
