@@ -208,7 +208,7 @@ pub fn source_label(source: &Source) -> String {
         label.push_str(&format!(" message {index}"));
     }
     if let Some(attachment) = &source.attachment {
-        label.push_str(&format!(" attachment {}", attachment.index));
+        label.push_str(&format!(" attachment {}", attachment.label()));
     }
     label
 }

@@ -5,6 +5,7 @@ use crate::analysis::Report;
 use crate::analysis::score::Verdict;
 use crate::cli::output::{self, Labelled};
 use crate::cli::{AnalysisArgs, ExitCode, FailOn, OnlineArgs};
+use crate::input::AttachmentInfo;
 use crate::report::escape::escape_terminal;
 use crate::report::json::message_line;
 use crate::scan::progress::ProgressLine;
@@ -138,8 +139,8 @@ enum Destination<'a> {
     File(&'a Path),
 }
 
-/// Sort key of an output line: path, message index in an mbox, attachment number.
-type SortKey = (String, usize, usize);
+/// Sort key of an output line: path, message index in an mbox, attachment numbers.
+type SortKey = (String, usize, Vec<usize>);
 
 /// Runs `scan`.
 pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -316,7 +317,7 @@ impl Sink<'_> {
             "panicked": error.panicked,
         });
         Some((
-            (error.path, error.index.unwrap_or(0), 0),
+            (error.path, error.index.unwrap_or(0), Vec::new()),
             record.to_string(),
         ))
     }
@@ -346,7 +347,10 @@ fn make_row(report: &Report, format: ScanFormat, terminal: bool, args: &ScanArgs
     let key = (
         source.path.clone(),
         source.index.unwrap_or(0),
-        source.attachment.as_ref().map_or(0, |a| a.index),
+        source
+            .attachment
+            .as_ref()
+            .map_or_else(Vec::new, |a| a.path.clone()),
     );
     let line = if !shown {
         String::new()
@@ -438,7 +442,7 @@ fn csv_row(report: &Report, digest: &Digest, escape_cells: bool) -> String {
         source
             .attachment
             .as_ref()
-            .map_or(String::new(), |a| a.index.to_string()),
+            .map_or(String::new(), AttachmentInfo::label),
         digest.verdict.as_str().to_string(),
         digest.score.to_string(),
         report

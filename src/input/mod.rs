@@ -77,6 +77,17 @@ pub struct AttachmentInfo {
     /// Nesting depth: 1 when the wrapper is the input itself, 2 for an attachment of an
     /// attachment, and so on.
     pub depth: usize,
+    /// Attachment numbers from the input down: `[2]` for attachment 2 of the input, `[2, 1]`
+    /// for attachment 1 of that attachment.
+    pub path: Vec<usize>,
+}
+
+impl AttachmentInfo {
+    /// The attachment numbers joined with dots, such as `2.1`, to label the message.
+    pub fn label(&self) -> String {
+        let numbers: Vec<String> = self.path.iter().map(usize::to_string).collect();
+        numbers.join(".")
+    }
 }
 
 /// One message read from an input.

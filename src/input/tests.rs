@@ -192,6 +192,19 @@ fn nesting_stops_at_depth_limit() {
         .collect();
     assert_eq!(depths, [0, 1, 2]);
     assert_eq!(read[2].bytes, PLAIN);
+    // Each message has its own label: attachment 1 of the input, then attachment 1 of it.
+    let labels: Vec<String> = read
+        .iter()
+        .map(|m| crate::analysis::source_label(&m.source))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "report.eml",
+            "report.eml attachment 1",
+            "report.eml attachment 1.1"
+        ]
+    );
 
     let shallow = InputOptions {
         max_attachment_depth: 1,

@@ -109,17 +109,21 @@ fn child(
     original: Original,
     options: &InputOptions,
 ) -> Result<Candidate, InputError> {
-    let number = original.info.index;
+    let mut info = original.info;
+    if let Some(outer) = &wrapper.attachment {
+        info.path = [outer.path.as_slice(), &info.path].concat();
+    }
+    let label = info.label();
     let error = |reason: String| {
         InputError::new(
             wrapper.path.clone(),
             wrapper.index,
-            format!("attachment {number}: {reason}"),
+            format!("attachment {label}: {reason}"),
         )
     };
     let mut source = wrapper.clone();
-    let finding = attached_finding(&original.info);
-    source.attachment = Some(original.info);
+    let finding = attached_finding(&info);
+    source.attachment = Some(info);
     let mut candidate = match original.content.map_err(&error)? {
         OriginalContent::Outlook(item) => outlook_candidate(source, *item),
         OriginalContent::Bytes(bytes) if bytes.starts_with(&CFB_MAGIC) => {
@@ -250,6 +254,7 @@ fn outlook_originals(
                 wrapper_subject: subject.clone(),
                 wrapper_from: from.clone(),
                 depth,
+                path: vec![attachment.number],
             };
             Original { info, content }
         })
@@ -402,6 +407,7 @@ fn rfc822_originals_unguarded(bytes: &[u8], depth: usize) -> Vec<Original> {
             wrapper_subject: subject.clone(),
             wrapper_from: from.clone(),
             depth,
+            path: vec![position + 1],
         };
         originals.push(Original {
             info,
@@ -456,7 +462,7 @@ fn attached_finding(info: &AttachmentInfo) -> Finding {
         "Message read from an attachment",
         format!(
             "This message is attachment {} ({}) of the message it was found in, such as a user's phishing report or a bounce. The wrapper has its own report, unless --attached-only was given.",
-            info.index,
+            info.label(),
             match &info.filename {
                 Some(name) => format!("{name}, {}", info.content_type),
                 None => info.content_type.clone(),

@@ -91,7 +91,7 @@ fn summary(out: &mut String, report: &Report, style: Style) {
         let _ = writeln!(
             out,
             "  from attachment {} ({}) of a message from {} with subject {}",
-            attachment.index,
+            attachment.label(),
             opt(attachment.filename.as_deref()),
             opt(attachment.wrapper_from.as_deref()),
             opt(attachment.wrapper_subject.as_deref())
