@@ -171,6 +171,29 @@ fn base64_eml_attachment_is_decoded() {
 }
 
 #[test]
+fn rfc822_headers_part_is_read_as_the_original() {
+    // The third part of a feedback report (RFC 6591) or a bounce holds only the header
+    // block of the original message.
+    let headers = "Received: from mx.example.net (mx.example.net [203.0.113.9])\r\n \
+                   by mx.example.org; Sat, 5 Dec 2026 08:00:00 +0000\r\n\
+                   From: alice@example.com\r\n\
+                   Subject: invoice";
+    let input = wrapper("Content-Type: text/rfc822-headers", headers);
+    let read = messages(read_bytes("report.eml", input, None, &options()));
+    assert_eq!(read.len(), 2);
+    let info = read[1].source.attachment.as_ref().unwrap();
+    assert_eq!(info.content_type, "text/rfc822-headers");
+    let block = crate::headers::HeaderBlock::parse(
+        &read[1].bytes,
+        &crate::headers::ParseOptions::default(),
+    )
+    .unwrap();
+    let names: Vec<&str> = block.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["Received", "From", "Subject"]);
+    assert_eq!(block.fields[2].value, "invoice");
+}
+
+#[test]
 fn nesting_stops_at_depth_limit() {
     let inner = wrapper(
         "Content-Type: message/rfc822",

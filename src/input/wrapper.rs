@@ -286,7 +286,8 @@ fn rfc822_originals(bytes: &[u8], depth: usize) -> Vec<Original> {
 /// Tells whether an RFC 822 message may hold an attached message, so that the full MIME
 /// parse (which decodes every part and dominates the cost of a bulk scan) runs only then.
 ///
-/// [`attached_message_bytes`] accepts a part only by a `message/` or Outlook content type,
+/// [`attached_message_bytes`] accepts a part only by a `message/`, `text/rfc822-headers` or
+/// Outlook content type,
 /// an `.eml` or `.msg` name, or content that starts like a Compound File Binary. Parts of a
 /// `multipart/digest` are `message/rfc822` by default (RFC 2046 section 5.1.5). So the
 /// header lines must contain one of these marks, compared case-insensitively: the type, the
@@ -297,8 +298,9 @@ fn rfc822_originals(bytes: &[u8], depth: usize) -> Vec<Original> {
 /// NOTE: a base64 body whose first line breaks inside its first 8 characters hides the
 /// signature; mail clients write 76-character lines.
 fn may_hold_attached_message(bytes: &[u8]) -> bool {
-    const MARKS: [&[u8]; 8] = [
+    const MARKS: [&[u8]; 9] = [
         b"message/",
+        b"rfc822-headers",
         b"multipart/digest",
         b"vnd.ms-outlook",
         b".eml",
@@ -417,8 +419,9 @@ fn rfc822_originals_unguarded(bytes: &[u8], depth: usize) -> Vec<Original> {
     originals
 }
 
-/// Returns the bytes of an attachment that contains a message: a `message/rfc822` part, or
-/// a file whose name, type or content marks it as an `.eml` or `.msg`.
+/// Returns the bytes of an attachment that contains a message: a `message/rfc822` part, the
+/// `text/rfc822-headers` part of a feedback report (RFC 6591) or a bounce (RFC 3462), or a
+/// file whose name, type or content marks it as an `.eml` or `.msg`.
 fn attached_message_bytes(part: &MessagePart<'_>, raw: &[u8]) -> Option<Vec<u8>> {
     let name = part
         .attachment_name()
@@ -441,6 +444,13 @@ fn attached_message_bytes(part: &MessagePart<'_>, raw: &[u8]) -> Option<Vec<u8>>
             (named || typed || outlook).then(|| data.to_vec())
         }
         PartType::Text(text) if named || typed => Some(text.as_bytes().to_vec()),
+        // Only the header block of the original: it ends with the part, so an empty line is
+        // added to end it.
+        PartType::Text(text) if mime == "text/rfc822-headers" => {
+            let mut headers = text.trim_end().as_bytes().to_vec();
+            headers.extend_from_slice(b"\n\n");
+            Some(headers)
+        }
         _ => None,
     }
 }
