@@ -716,14 +716,19 @@ mod tests {
     use crate::analysis::test_support::analyse_text;
     use crate::finding::{Finding, Severity};
 
+    /// Returns the findings of a message whose two Received fields are `newer` (top) and
+    /// `older` (bottom).
+    fn two_hop_findings(newer: &str, older: &str) -> Vec<Finding> {
+        analyse_text(&format!(
+            "Received: {newer}\nReceived: {older}\nFrom: a@example.com\nSubject: test\n\nbody\n"
+        ))
+        .findings
+    }
+
     /// Returns the clock-skew finding of a message whose two Received fields are `newer`
     /// (top) and `older` (bottom).
     fn clock_skew(newer: &str, older: &str) -> Finding {
-        let report = analyse_text(&format!(
-            "Received: {newer}\nReceived: {older}\nFrom: a@example.com\nSubject: test\n\nbody\n"
-        ));
-        report
-            .findings
+        two_hop_findings(newer, older)
             .into_iter()
             .find(|f| f.id == "chain.clock-skew")
             .expect("a chain.clock-skew finding")
@@ -755,11 +760,7 @@ mod tests {
     /// Tells whether a message with Received fields `newer` over `older` has
     /// `chain.broken-continuity`.
     fn broken(newer: &str, older: &str) -> bool {
-        let report = analyse_text(&format!(
-            "Received: {newer}\nReceived: {older}\nFrom: a@example.com\nSubject: test\n\nbody\n"
-        ));
-        report
-            .findings
+        two_hop_findings(newer, older)
             .iter()
             .any(|f| f.id == "chain.broken-continuity")
     }
