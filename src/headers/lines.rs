@@ -106,9 +106,19 @@ pub fn split_lines(bytes: &[u8], max_bytes: usize) -> Lines<'_> {
 
 fn looks_like_field(text: &[u8]) -> bool {
     match text.iter().position(|&b| b == b':') {
-        Some(colon) => colon > 0 && text[..colon].iter().all(|&b| (33..=126).contains(&b)),
+        Some(colon) => {
+            colon > 0 && text[..colon].iter().all(|&b| (33..=126).contains(&b)) && !is_url(text)
+        }
         None => false,
     }
+}
+
+/// Tells whether a line starts with a URL such as `http://example.com/`, whose scheme
+/// would otherwise pass for a field name. Message bodies often start with one.
+pub fn is_url(text: &[u8]) -> bool {
+    text.iter()
+        .position(|&b| b == b':')
+        .is_some_and(|colon| text[colon + 1..].starts_with(b"//"))
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {

@@ -447,7 +447,8 @@ impl<'a> Splitter<'a> {
         let Some(first) = self.next_non_empty(body_line) else {
             return;
         };
-        let looks_like_field = field_name(self.lines[first].text).is_some();
+        let text = self.lines[first].text;
+        let looks_like_field = field_name(text).is_some() && !lines::is_url(text);
         let then_empty = self
             .lines
             .get(first + 1)
