@@ -387,6 +387,25 @@ fn scan_output_inside_inputs_rejected() {
 
 #[cfg(unix)]
 #[test]
+fn scan_output_hard_linked_to_an_input_is_rejected() {
+    let inputs = tempfile::tempdir().unwrap();
+    let outputs = tempfile::tempdir().unwrap();
+    let message = write(inputs.path(), "evidence.eml", CLEAN);
+    let output = outputs.path().join("out.txt");
+    std::fs::hard_link(&message, &output).unwrap();
+
+    let result = mailtrace(
+        &["scan", &message, "--output", &output.to_string_lossy()],
+        None,
+    );
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("has 2 hard links"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&message).unwrap(), CLEAN);
+}
+
+#[cfg(unix)]
+#[test]
 fn named_pipe_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let pipe = dir.path().join("pipe");

@@ -113,6 +113,27 @@ fn check_output_path(output: &Path, inputs: &[PathBuf]) -> Result<(), String> {
             ));
         }
     }
+    check_not_hard_linked(output)
+}
+
+/// Rejects an existing output file that has other hard links. Truncating it would change
+/// the file behind every other name, and one of them may be an input: paths alone cannot
+/// tell, because a hard link resolves to itself.
+#[cfg(unix)]
+fn check_not_hard_linked(output: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(output) {
+        Ok(metadata) if metadata.is_file() && metadata.nlink() > 1 => Err(format!(
+            "output file {} has {} hard links, so writing it would also change the file behind the other names, which may be an input; remove it or choose another output name",
+            output.display(),
+            metadata.nlink()
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_not_hard_linked(_output: &Path) -> Result<(), String> {
     Ok(())
 }
 
