@@ -328,6 +328,36 @@ fn header_fragment_is_not_the_2022_pattern() {
 }
 
 #[test]
+fn configuration_found_in_the_current_folder_is_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = write(dir.path(), "message.eml", CLEAN);
+    write(
+        dir.path(),
+        "mailtrace.toml",
+        "[weights]\nreply-to-other-domain = 5\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["inspect", &message])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("using the configuration file") && stderr.contains("mailtrace.toml"),
+        "{stderr}"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["inspect", "--config", "/dev/null", &message])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+}
+
+#[test]
 fn profiles_show_config_overrides() {
     let dir = tempfile::tempdir().unwrap();
     let config = write(

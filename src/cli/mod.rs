@@ -58,7 +58,8 @@ pub struct AnalysisArgs {
     /// receiving hosts of the chain are trusted.
     #[arg(long = "trusted-authserv-id", value_name = "ID")]
     pub trusted_authserv_ids: Vec<String>,
-    /// Configuration file; defaults to ./mailtrace.toml when it exists.
+    /// Configuration file; defaults to ./mailtrace.toml when it exists, which is announced
+    /// on standard error. `--config /dev/null` reads none.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Read input as headers pasted from a mail viewer: empty lines between fields do not
@@ -264,7 +265,18 @@ pub fn resolve_config_file(
     let default_file = Path::new("mailtrace.toml");
     let file = match path {
         Some(path) => Some(path),
-        None => default_file.is_file().then_some(default_file),
+        None if default_file.is_file() => {
+            // A file found by itself changes the analysis unseen, and an evidence folder may
+            // bring its own, so the user is told which one is used.
+            let shown =
+                std::fs::canonicalize(default_file).unwrap_or_else(|_| default_file.to_path_buf());
+            eprintln!(
+                "mailtrace: using the configuration file {} found in the current folder; pass --config FILE to use another, such as --config /dev/null for none",
+                crate::report::escape::escape_terminal(&shown.display().to_string())
+            );
+            Some(default_file)
+        }
+        None => None,
     };
     if let Some(path) = file {
         let parsed = ConfigFile::load(path)?;
