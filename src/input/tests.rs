@@ -228,6 +228,22 @@ fn nesting_stops_at_depth_limit() {
             "report.eml attachment 1.1"
         ]
     );
+    // With --attached-only, attachment 1 is kept although it carries a message itself.
+    let originals = InputOptions {
+        attached: AttachedMessages::OriginalsOnly,
+        ..options()
+    };
+    let read = messages(read_bytes(
+        "report.eml",
+        outer_wrapper.clone(),
+        None,
+        &originals,
+    ));
+    let depths: Vec<usize> = read
+        .iter()
+        .map(|m| m.source.attachment.as_ref().map_or(0, |a| a.depth))
+        .collect();
+    assert_eq!(depths, [1, 2]);
 
     let shallow = InputOptions {
         max_attachment_depth: 1,

@@ -93,7 +93,9 @@ fn expand_into(
         out.push(Ok(message));
         return;
     }
-    if options.attached == AttachedMessages::Both {
+    // An attached message that carries messages itself is one of the originals, so it is
+    // kept with --attached-only too.
+    if options.attached == AttachedMessages::Both || depth > 0 {
         message.findings.push(wrapper_finding(count));
         out.push(Ok(message));
     }
