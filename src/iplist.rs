@@ -88,7 +88,7 @@ impl IpList {
             .file_stem()
             .map_or_else(|| display.clone(), |s| s.to_string_lossy().into_owned());
         let entries = parse_list_text(&text, &display)?;
-        for entry in entries.iter().filter(|e| is_non_public(e.net.network())) {
+        for entry in entries.iter().filter(|e| never_matched(&e.net)) {
             tracing::warn!(
                 list = %path.display(),
                 line = entry.line.unwrap_or_default(),
@@ -149,6 +149,19 @@ pub fn parse_list_text(text: &str, path: &str) -> Result<Vec<IpListEntry>, IpLis
             line,
             text: text.to_string(),
         })?;
+        if address
+            .trim()
+            .parse::<IpNet>()
+            .is_ok_and(|given| given != net)
+        {
+            tracing::warn!(
+                list = path,
+                line,
+                entry = address.trim(),
+                network = %net,
+                "IP list entry has host bits set; it matches the whole network"
+            );
+        }
         entries.push(IpListEntry {
             net,
             label: label.filter(|l| !l.is_empty()),
@@ -203,6 +216,14 @@ pub fn unmap(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Tells whether no address of `net` is public, so that the list entry never matches. Every
+/// non-public block lies inside one /8 (IPv4) or /7 (IPv6), so a network at least that long
+/// whose first and last addresses are both non-public lies inside one block.
+pub fn never_matched(net: &IpNet) -> bool {
+    let shortest = if net.addr().is_ipv4() { 8 } else { 7 };
+    net.prefix_len() >= shortest && is_non_public(net.network()) && is_non_public(net.broadcast())
+}
+
 /// Tells whether an address is not routable on the public Internet: loopback, private,
 /// link-local, shared (CGNAT), unique-local or unspecified.
 pub fn is_non_public(ip: IpAddr) -> bool {
@@ -228,6 +249,30 @@ pub fn is_non_public(ip: IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_never_matched_lie_wholly_outside_the_internet() {
+        let never = |text: &str| never_matched(&text.parse::<IpNet>().unwrap());
+        for text in [
+            "10.0.0.0/8",
+            "10.1.2.3/32",
+            "172.16.0.0/12",
+            "fe80::/10",
+            "fc00::/7",
+        ] {
+            assert!(never(text), "{text}");
+        }
+        // A default route or a network straddling a private block still matches public hops.
+        for text in [
+            "0.0.0.0/0",
+            "::/0",
+            "0.0.0.0/1",
+            "10.0.0.0/7",
+            "198.51.100.0/24",
+        ] {
+            assert!(!never(text), "{text}");
+        }
+    }
 
     #[test]
     fn plain_lines_with_labels_and_comments() {

@@ -215,7 +215,7 @@ fn lists_marks_private_entries_and_escapes_labels() {
     let list = write(
         dir.path(),
         "mine.txt",
-        "10.1.0.0/16 office\n198.51.100.7 relay \u{1b}]52;c;aGk=\u{7}\n",
+        "10.1.0.0/16 office\n198.51.100.7 relay \u{1b}]52;c;aGk=\u{7}\n192.0.2.1/24\n0.0.0.0/0 all\n",
     );
     let output = mailtrace(&["lists", "--ip-list", &list], None);
     let text = stdout(&output);
@@ -224,6 +224,11 @@ fn lists_marks_private_entries_and_escapes_labels() {
         "{text}"
     );
     assert!(text.contains("198.51.100.7/32  relay "), "{text}");
+    assert!(text.contains("\n  192.0.2.0/24\n"), "{text}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("host bits set"), "{stderr}");
+    assert!(stderr.contains("192.0.2.1/24"), "{stderr}");
+    assert!(text.contains("0.0.0.0/0  all\n"), "{text}");
     assert!(
         !text.contains('\u{1b}') && !text.contains('\u{7}'),
         "{text}"

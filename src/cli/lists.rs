@@ -2,7 +2,7 @@
 //! with their sources and dates, and the lists given.
 
 use crate::cli::ExitCode;
-use crate::iplist::{IpList, builtin_lists, is_non_public};
+use crate::iplist::{IpList, builtin_lists, never_matched};
 use crate::report::escape::escape_terminal;
 use clap::Args;
 use std::io::Write;
@@ -41,7 +41,7 @@ pub fn run(args: &ListsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 .as_deref()
                 .map(|l| format!("  {}", escape_terminal(l)))
                 .unwrap_or_default();
-            let unmatched = if is_non_public(entry.net.network()) {
+            let unmatched = if never_matched(&entry.net) {
                 "  (not public: never matched)"
             } else {
                 ""
