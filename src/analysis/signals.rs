@@ -118,9 +118,10 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
             "sender.internal-domain-external-origin",
             "internal-domain-external-origin",
         ),
+        // The subdomain trick first: when both fire, its reason names what a reader sees.
+        ("sender.subdomain-trick", "lookalike-domain"),
         ("sender.lookalike-domain", "lookalike-domain"),
         ("auth.forged-results", "forged-auth-results"),
-        ("sender.subdomain-trick", "lookalike-domain"),
         ("sender.mixed-script-domain", "lookalike-domain"),
         ("sender.display-name-brand", "display-name-brand"),
         ("sender.display-name-vip", "display-name-vip"),
