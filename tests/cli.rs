@@ -120,6 +120,19 @@ fn stdin_is_read_with_dash() {
 }
 
 #[test]
+fn stdin_given_twice_is_refused() {
+    for command in ["inspect", "scan"] {
+        let output = mailtrace(&[command, "-", "-"], Some(CLEAN.as_bytes()));
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("given more than once"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn unreadable_input_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let junk = write(

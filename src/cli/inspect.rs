@@ -51,6 +51,7 @@ struct Totals {
 
 /// Runs `inspect`.
 pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    crate::cli::check_stdin_once(&args.paths)?;
     let mut out = crate::cli::output::stdout()?;
     let config = args.analysis.resolve()?;
     let options = args.analysis.input_options();

@@ -257,6 +257,17 @@ impl AnalysisArgs {
     }
 }
 
+/// Rejects `-` given more than once: standard input can be read only once, and the second
+/// read would report an empty message.
+pub fn check_stdin_once(paths: &[PathBuf]) -> Result<(), String> {
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(
+            "`-` (standard input) is given more than once; it can be read only once".into(),
+        );
+    }
+    Ok(())
+}
+
 /// Applies the config file `path`, or ./mailtrace.toml when no path is given and it exists.
 pub fn resolve_config_file(
     config: &mut AnalysisConfig,

@@ -175,6 +175,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(verify_options) => Some(crate::verify::Verifier::new(verify_options)?),
         None => None,
     };
+    crate::cli::check_stdin_once(&args.paths)?;
     if let Some(output) = &args.output {
         check_output_path(output, &args.paths)?;
     }

@@ -92,7 +92,12 @@ fn summary(out: &mut String, report: &Report, style: Style) {
             out,
             "  from attachment {} ({}) of a message from {} with subject {}",
             attachment.label(),
-            opt(attachment.filename.as_deref()),
+            clip(
+                attachment
+                    .filename
+                    .as_deref()
+                    .unwrap_or(&attachment.content_type)
+            ),
             opt(attachment.wrapper_from.as_deref()),
             opt(attachment.wrapper_subject.as_deref())
         );
