@@ -102,9 +102,31 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     let exchange = exchange::read_exchange(&headers, &chain, &platforms, config);
     let message = sender::read_sender(&headers);
     let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
-    let addresses = ipmatch::collect_addresses(&headers, &chain, &auth, &exchange);
+    let mut addresses = ipmatch::collect_addresses(&headers, &chain, &auth, &exchange);
+    let reported_source_ip = input
+        .source
+        .attachment
+        .as_ref()
+        .and_then(|a| a.reported_source_ip);
+    if let Some(ip) = reported_source_ip {
+        addresses.push(FoundIp {
+            ip: crate::iplist::unmap(ip),
+            location: FEEDBACK_SOURCE_IP.into(),
+        });
+    }
     let ip_matches = ipmatch::match_lists(&addresses, config);
-    let origin = chain.origin().or_else(|| fallback_origin(&addresses));
+    let mut origin = chain.origin().or_else(|| fallback_origin(&addresses));
+    // The headers of a feedback report's original often stop short of the reporter's edge,
+    // which the report's Source-IP names.
+    if let Some(ip) = reported_source_ip
+        && origin.as_ref().is_none_or(|o| o.ip.is_none())
+    {
+        origin = Some(Origin {
+            ip: Some(ip),
+            hop: None,
+            source: FEEDBACK_SOURCE_IP.into(),
+        });
+    }
 
     // Step 3: findings in one list, most severe first, then the score.
     let mut findings: Vec<Finding> = input.findings.clone();
@@ -164,6 +186,9 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
 }
 
 /// Uses the connecting address Exchange recorded when the Received chain gives none.
+/// Where the `Source-IP` of a feedback report is said to come from.
+const FEEDBACK_SOURCE_IP: &str = "feedback report Source-IP";
+
 fn fallback_origin(addresses: &[FoundIp]) -> Option<Origin> {
     let preferred = [
         "X-Forefront-Antispam-Report CIP",

@@ -80,6 +80,10 @@ pub struct AttachmentInfo {
     /// Attachment numbers from the input down: `[2]` for attachment 2 of the input, `[2, 1]`
     /// for attachment 1 of that attachment.
     pub path: Vec<usize>,
+    /// The `Source-IP` of the wrapper's feedback report (RFC 5965 section 3.2): the address
+    /// the reporting receiver got the original from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported_source_ip: Option<std::net::IpAddr>,
 }
 
 impl AttachmentInfo {

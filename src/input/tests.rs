@@ -194,6 +194,62 @@ fn rfc822_headers_part_is_read_as_the_original() {
 }
 
 #[test]
+fn feedback_report_source_ip_is_the_original_origin() {
+    // An ARF report (RFC 5965) whose original headers stop before the reporter's edge; the
+    // report's Source-IP is one of the 2022 campaign's connector addresses.
+    let report = "From: abuse@example.org\r\n\
+        Subject: FW: invoice\r\n\
+        MIME-Version: 1.0\r\n\
+        Content-Type: multipart/report; report-type=feedback-report; boundary=\"b1\"\r\n\
+        \r\n\
+        --b1\r\n\
+        Content-Type: text/plain\r\n\
+        \r\n\
+        This is an abuse report.\r\n\
+        --b1\r\n\
+        Content-Type: message/feedback-report\r\n\
+        \r\n\
+        Feedback-Type: abuse\r\n\
+        Version: 1\r\n\
+        Source-IP: 170.75.174.97\r\n\
+        \r\n\
+        --b1\r\n\
+        Content-Type: text/rfc822-headers\r\n\
+        \r\n\
+        Received: from mail.example.net by mx.example.org; Sat, 5 Dec 2026 08:00:00 +0000\r\n\
+        From: billing@example.net\r\n\
+        Subject: invoice\r\n\
+        --b1--\r\n";
+    let read = messages(read_bytes(
+        "arf.eml",
+        report.as_bytes().to_vec(),
+        None,
+        &options(),
+    ));
+    assert_eq!(read.len(), 2);
+    assert_eq!(read[0].source.attachment, None);
+    let info = read[1].source.attachment.as_ref().unwrap();
+    assert_eq!(
+        info.reported_source_ip,
+        Some("170.75.174.97".parse().unwrap())
+    );
+
+    let config = crate::config::AnalysisConfig::default();
+    let original = crate::analysis::analyze(&read[1], &config).unwrap();
+    let origin = original.origin.unwrap();
+    assert_eq!(origin.ip, Some("170.75.174.97".parse().unwrap()));
+    assert_eq!(origin.source, "feedback report Source-IP");
+    assert!(
+        original
+            .ip_matches
+            .iter()
+            .any(|m| m.builtin && m.location == "feedback report Source-IP"),
+        "{:?}",
+        original.ip_matches
+    );
+}
+
+#[test]
 fn nesting_stops_at_depth_limit() {
     let inner = wrapper(
         "Content-Type: message/rfc822",

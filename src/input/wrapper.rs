@@ -257,6 +257,7 @@ fn outlook_originals(
                 wrapper_from: from.clone(),
                 depth,
                 path: vec![attachment.number],
+                reported_source_ip: None,
             };
             Original { info, content }
         })
@@ -399,6 +400,7 @@ fn rfc822_originals_unguarded(bytes: &[u8], depth: usize) -> Vec<Original> {
                 (Some(name), Some(address)) => format!("{name} <{address}>"),
                 (name, address) => address.or(name).unwrap_or_default().to_string(),
             });
+    let reported_source_ip = feedback_source_ip(&parsed);
     let mut originals = Vec::new();
     for (position, part) in parsed.attachments().enumerate() {
         let Some(content) = attached_message_bytes(part, parsed.raw_message()) else {
@@ -412,6 +414,7 @@ fn rfc822_originals_unguarded(bytes: &[u8], depth: usize) -> Vec<Original> {
             wrapper_from: from.clone(),
             depth,
             path: vec![position + 1],
+            reported_source_ip,
         };
         originals.push(Original {
             info,
@@ -455,6 +458,28 @@ fn attached_message_bytes(part: &MessagePart<'_>, raw: &[u8]) -> Option<Vec<u8>>
         }
         _ => None,
     }
+}
+
+/// Returns the `Source-IP` field of a feedback report's `message/feedback-report` part
+/// (RFC 5965 section 3.2), read from the part's raw lines.
+fn feedback_source_ip(parsed: &mail_parser::Message<'_>) -> Option<std::net::IpAddr> {
+    let raw = parsed.raw_message();
+    let part = parsed
+        .parts
+        .iter()
+        .find(|part| content_type(part) == "message/feedback-report")?;
+    let start = usize::try_from(part.offset_body).ok()?;
+    let end = usize::try_from(part.offset_end).ok()?;
+    let text = String::from_utf8_lossy(raw.get(start..end)?);
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        if !name.trim().eq_ignore_ascii_case("Source-IP") {
+            return None;
+        }
+        crate::iplist::parse_net(value)
+            .filter(|net| net.prefix_len() == net.max_prefix_len())
+            .map(|net| net.addr())
+    })
 }
 
 fn content_type(part: &MessagePart<'_>) -> String {
