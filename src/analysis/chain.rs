@@ -72,6 +72,70 @@ impl RelayChain {
     }
 }
 
+/// Moves the trust boundary below a filtering gateway that the recipient's receiver trusts.
+/// A receiver set up to skip its inbound gateway (Enhanced Filtering in Exchange Online, an
+/// inbound gateway in Google Workspace) checks SPF for the address that handed the message
+/// to the gateway, and records it in a trusted Received-SPF field. When that address is the
+/// sending address of an older hop, and every hop from there to the boundary is received by,
+/// and leaves the boundary from, hosts of one organisational domain (the gateway's), the
+/// gateway is the recipient's, and the origin is the address the receiver checked.
+/// Returns the finding that explains the move.
+pub fn move_boundary_behind_gateway(
+    chain: &mut RelayChain,
+    spf_client_ips: &[IpAddr],
+) -> Option<Finding> {
+    let boundary = chain.boundary?;
+    let edge = chain.boundary_hop()?;
+    let edge_ip = edge.received.from_ip?;
+    let edge_sender = edge
+        .received
+        .from_rdns
+        .as_deref()
+        .or(edge.received.from_host.as_deref())?;
+    let gateway_domain = org_domain(edge_sender.trim_end_matches('.'))?;
+    let in_gateway = |host: Option<&str>| {
+        host.and_then(|h| org_domain(h.trim_end_matches('.')))
+            .is_some_and(|d| d == gateway_domain)
+    };
+    for ip in spf_client_ips.iter().filter(|ip| **ip != edge_ip) {
+        let Some(entry) = chain
+            .hops
+            .iter()
+            .rev()
+            .find(|hop| hop.index < boundary && hop.received.from_ip == Some(*ip))
+        else {
+            continue;
+        };
+        let entry_index = entry.index;
+        let through_gateway = chain
+            .hops
+            .iter()
+            .filter(|hop| hop.index >= entry_index && hop.index < boundary)
+            .all(|hop| in_gateway(hop.received.by_host.as_deref()));
+        if !through_gateway {
+            continue;
+        }
+        for hop in chain.hops.iter_mut() {
+            hop.internal = hop.index > entry_index;
+        }
+        chain.boundary = Some(entry_index);
+        let gateway_hops = if entry_index + 1 == boundary {
+            format!("hop {entry_index}")
+        } else {
+            format!("hops {entry_index} to {}", boundary - 1)
+        };
+        return Some(Finding::new(
+            "chain.origin-behind-gateway",
+            Severity::Info,
+            format!("Origin taken behind the recipient's gateway at {gateway_domain}"),
+            format!(
+                "The recipient's receiver checked SPF for {ip}, the address that handed the message to the gateway at hop {entry_index}. Hosts in {gateway_domain} received {gateway_hops} and sent hop {boundary}. So the receiver trusts the gateway as its own, and the first external hop is hop {entry_index}, not hop {boundary} from the gateway ({edge_ip})."
+            ),
+        ));
+    }
+    None
+}
+
 /// Builds the relay chain from the Received fields of `block`.
 pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
     let mut chain = RelayChain::default();
@@ -755,6 +819,41 @@ mod tests {
             assert_eq!(finding.severity, severity, "{time}");
             assert!(finding.detail.contains(skew), "{time}: {}", finding.detail);
         }
+    }
+
+    #[test]
+    fn origin_moves_behind_a_gateway_the_receiver_skips() {
+        // A Google Workspace tenant behind a filtering gateway at example.net: Gmail checked
+        // SPF for the address that reached the gateway, not for the gateway's own.
+        let message = |spf_ip: &str| {
+            format!(
+                "Received-SPF: pass client-ip={spf_ip};\n\
+                 Received: from out.example.net (out.example.net [198.51.100.20]) by mx.google.com with ESMTPS id 3; Mon, 1 Jan 2024 10:00:03 +0000\n\
+                 Received: from filter.example.net (filter.example.net [127.0.0.1]) by in.example.net with ESMTP id 2; Mon, 1 Jan 2024 10:00:02 +0000\n\
+                 Received: from sender.example.org (sender.example.org [203.0.113.7]) by in.example.net with ESMTPS id 1; Mon, 1 Jan 2024 10:00:01 +0000\n\
+                 From: a@example.org\nSubject: test\n\nbody\n"
+            )
+        };
+        let report = analyse_text(&message("203.0.113.7"));
+        let origin = report.origin.as_ref().unwrap();
+        assert_eq!(origin.ip, Some("203.0.113.7".parse().unwrap()));
+        assert_eq!(origin.hop, Some(1));
+        assert_eq!(report.chain.boundary, Some(1));
+        assert!(report.chain.hops[1..].iter().all(|hop| hop.internal));
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.id == "chain.origin-behind-gateway")
+        );
+
+        // An SPF address that is no hop's sender leaves the boundary where it was.
+        let report = analyse_text(&message("192.0.2.99"));
+        assert_eq!(report.chain.boundary, Some(3));
+        assert_eq!(
+            report.origin.unwrap().ip,
+            Some("198.51.100.20".parse().unwrap())
+        );
     }
 
     /// Tells whether a message with Received fields `newer` over `older` has

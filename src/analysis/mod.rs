@@ -96,12 +96,22 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     };
 
     // Step 2: the passes, each reading what the earlier ones produced.
-    let chain = chain::build_chain(&headers, config);
+    let mut chain = chain::build_chain(&headers, config);
     let auth = auth::read_auth(&headers, &chain, config);
     let platforms = crate::platform::read_platforms(&headers, &chain, &auth, &config.profiles);
     let exchange = exchange::read_exchange(&headers, &chain, &platforms, config);
     let message = sender::read_sender(&headers);
     let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
+    // The receiver's own SPF check can show that the edge hop comes from its gateway.
+    let spf_client_ips: Vec<std::net::IpAddr> = auth
+        .received_spf
+        .iter()
+        .filter(|field| field.trusted)
+        .filter_map(|field| field.parsed.client_ip.or(field.parsed.comment_ip))
+        .collect();
+    if let Some(finding) = chain::move_boundary_behind_gateway(&mut chain, &spf_client_ips) {
+        chain.findings.push(finding);
+    }
     let mut addresses = ipmatch::collect_addresses(&headers, &chain, &auth, &exchange);
     let reported_source_ip = input
         .source
