@@ -27,6 +27,9 @@ pub struct AnalysisConfig {
     pub parse: ParseOptions,
     /// Maximum number of Received hops analysed; more are reported as a finding.
     pub max_hops: usize,
+    /// Maximum number of mailboxes read from one address field (From, Reply-To, To); more
+    /// are reported as a finding.
+    pub max_addresses: usize,
     /// Names of people whose name in a display name must come from an organisation domain.
     pub vip_names: Vec<String>,
     /// Extra domains, lower case, that lookalike From domains are compared with.
@@ -55,6 +58,7 @@ impl Default for AnalysisConfig {
             weights: Weights::default(),
             parse: ParseOptions::default(),
             max_hops: 10_000,
+            max_addresses: crate::parse::address::DEFAULT_MAX_MAILBOXES,
             vip_names: Vec::new(),
             brand_domains: Vec::new(),
             allow_forwarders: Vec::new(),

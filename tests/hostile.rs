@@ -120,6 +120,46 @@ fn hop_limit_is_reported() {
 }
 
 #[test]
+fn address_limit_is_reported() {
+    let config = AnalysisConfig {
+        max_addresses: 3,
+        ..AnalysisConfig::default()
+    };
+    let five: Vec<String> = (0..5).map(|i| format!("u{i}@example.org")).collect();
+    let fields = format!("Reply-To: {}\nTo: {}\n", five.join(", "), five.join(", "));
+    let reports = analyse_with(
+        &headers_then_body(&fields),
+        &InputOptions::default(),
+        &config,
+    );
+
+    let limit_headers: Vec<&str> = reports[0]
+        .findings
+        .iter()
+        .filter(|f| f.id == "input.limit-reached")
+        .flat_map(|f| f.headers.iter().map(String::as_str))
+        .collect();
+    assert_eq!(limit_headers, ["Reply-To", "To"]);
+    assert_eq!(reports[0].message.reply_to.len(), 3);
+}
+
+#[test]
+fn address_limit_not_hit_at_limit() {
+    let config = AnalysisConfig {
+        max_addresses: 3,
+        ..AnalysisConfig::default()
+    };
+    let fields = "To: u0@example.org, u1@example.org, u2@example.org\n";
+    let reports = analyse_with(
+        &headers_then_body(fields),
+        &InputOptions::default(),
+        &config,
+    );
+
+    assert!(!finding_ids(&reports[0]).contains(&"input.limit-reached"));
+}
+
+#[test]
 fn arc_set_limit_is_reported() {
     let fields: String = (1..=51)
         .map(|i| {
@@ -246,8 +286,9 @@ fn limits_are_set_from_command_line() {
         .map(|i| format!("Received: from h{i}.example.com by mx.example.org; Mon, 3 Mar 2025 10:00:{i:02} +0000\n"))
         .collect();
     std::fs::write(&path, headers_then_body(&fields)).unwrap();
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (&["--max-header-fields", "5"], "input.limit-reached"),
+        (&["--max-addresses", "0"], "input.limit-reached"),
         (&["--max-header-bytes", "1024"], "input.limit-reached"),
         (&["--max-hops", "3"], "chain.hop-limit-reached"),
     ];

@@ -100,7 +100,7 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     let auth = auth::read_auth(&headers, &chain, config);
     let platforms = crate::platform::read_platforms(&headers, &chain, &auth, &config.profiles);
     let exchange = exchange::read_exchange(&headers, &chain, &platforms, config);
-    let message = sender::read_sender(&headers);
+    let message = sender::read_sender(&headers, config.max_addresses);
     let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
     // The receiver's own SPF check can show that the edge hop comes from its gateway.
     let spf_client_ips: Vec<std::net::IpAddr> = auth
@@ -178,14 +178,8 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     };
     forwarding::explain_list_reply(&mut report);
     signals::add_sender_findings(&mut report, config);
-    let recipients: Vec<String> = report
-        .headers
-        .value("To")
-        .map(|to| crate::parse::address::parse_address_list(to).mailboxes)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|mailbox| mailbox.address)
-        .collect();
+    let recipients =
+        sender::read_to_addresses(&report.headers, config.max_addresses, &mut report.findings);
     let tricks = impersonation::find_sender_tricks(&report.message, &recipients, config);
     report.findings.extend(tricks);
     report

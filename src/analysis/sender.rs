@@ -2,8 +2,8 @@
 //! (Reply-To, Return-Path, Sender, Message-ID), compared by organisational domain.
 
 use crate::finding::{Finding, Severity};
-use crate::headers::HeaderBlock;
-use crate::parse::address::{Mailbox, parse_address_list};
+use crate::headers::{Header, HeaderBlock};
+use crate::parse::address::{AddressList, Mailbox, parse_address_list_with_limit};
 use crate::parse::encoded_word::decode_unstructured;
 use serde::Serialize;
 
@@ -78,15 +78,58 @@ pub fn address_domain(address: &str) -> Option<String> {
     (!domain.is_empty()).then_some(domain)
 }
 
-/// Reads the sender-side headers of `block`.
-pub fn read_sender(block: &HeaderBlock) -> MessageSummary {
+/// Parses the address list of `field`, reading at most `max_mailboxes` mailboxes, and
+/// adds an `input.limit-reached` finding to `findings` when the field contains more.
+pub fn parse_address_field(
+    field: &Header,
+    max_mailboxes: usize,
+    findings: &mut Vec<Finding>,
+) -> AddressList {
+    let list = parse_address_list_with_limit(&field.value, max_mailboxes);
+    if list.limit_reached {
+        findings.push(
+            Finding::new(
+                "input.limit-reached",
+                Severity::Medium,
+                "Limit on addresses in one field reached",
+                format!(
+                    "The {} field at line {} has more than {max_mailboxes} addresses; only the first {max_mailboxes} were analysed.",
+                    field.name, field.line
+                ),
+            )
+            .with_header(field.name.clone()),
+        );
+    }
+    list
+}
+
+/// Returns the addresses of the top-most To field, at most `max_mailboxes` of them, and
+/// adds an `input.limit-reached` finding to `findings` when the field contains more.
+pub fn read_to_addresses(
+    block: &HeaderBlock,
+    max_mailboxes: usize,
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let Some(to) = block.get("To") else {
+        return Vec::new();
+    };
+    parse_address_field(to, max_mailboxes, findings)
+        .mailboxes
+        .into_iter()
+        .map(|mailbox| mailbox.address)
+        .collect()
+}
+
+/// Reads the sender-side headers of `block`, at most `max_mailboxes` mailboxes from each
+/// address field.
+pub fn read_sender(block: &HeaderBlock, max_mailboxes: usize) -> MessageSummary {
     let mut summary = MessageSummary::default();
 
     // Step 1: From (RFC 5322 section 3.6.2), every field counted.
     let from_fields: Vec<_> = block.all("From").collect();
     summary.from_field_count = from_fields.len();
     if let Some(first) = from_fields.first() {
-        let list = parse_address_list(&first.value);
+        let list = parse_address_field(first, max_mailboxes, &mut summary.findings);
         for finding in &list.findings {
             summary.findings.push(finding.clone().with_evidence(
                 "From",
@@ -121,7 +164,8 @@ pub fn read_sender(block: &HeaderBlock) -> MessageSummary {
 
     // Step 2: the other identity fields.
     if let Some(reply_to) = block.get("Reply-To") {
-        summary.reply_to = parse_address_list(&reply_to.value).mailboxes;
+        summary.reply_to =
+            parse_address_field(reply_to, max_mailboxes, &mut summary.findings).mailboxes;
     }
     summary.return_path = block.value("Return-Path").map(str::to_string);
     summary.sender = block.value("Sender").map(str::to_string);
@@ -255,6 +299,7 @@ fn compare_domains(summary: &mut MessageSummary, compare_message_id: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::address::DEFAULT_MAX_MAILBOXES;
 
     #[test]
     fn org_domain_uses_public_suffix_list() {
@@ -276,7 +321,7 @@ mod tests {
             &crate::headers::ParseOptions::default(),
         )
         .expect("a header block");
-        read_sender(&block)
+        read_sender(&block, DEFAULT_MAX_MAILBOXES)
             .findings
             .into_iter()
             .find(|f| f.id == "sender.reply-to-other-domain")
@@ -289,7 +334,7 @@ mod tests {
             &crate::headers::ParseOptions::default(),
         )
         .expect("a header block");
-        let addresses: Vec<String> = read_sender(&block)
+        let addresses: Vec<String> = read_sender(&block, DEFAULT_MAX_MAILBOXES)
             .reply_to
             .into_iter()
             .map(|m| m.address)

@@ -93,6 +93,9 @@ pub struct LimitArgs {
     /// Only the newest N Received fields are analysed.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_hops: usize,
+    /// Only the first N addresses of each From, Reply-To and To field are analysed.
+    #[arg(long, value_name = "N", default_value_t = crate::parse::address::DEFAULT_MAX_MAILBOXES)]
+    pub max_addresses: usize,
     /// Attached messages are followed to this nesting depth.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub max_attachment_depth: usize,
@@ -237,6 +240,7 @@ impl AnalysisArgs {
         config.parse.limits.max_header_bytes = self.limits.max_header_bytes;
         config.parse.limits.max_fields = self.limits.max_header_fields;
         config.max_hops = self.limits.max_hops;
+        config.max_addresses = self.limits.max_addresses;
         Ok(config)
     }
 

@@ -44,10 +44,16 @@ impl Mailbox {
     }
 }
 
+/// Default maximum number of mailboxes read from one address list field.
+pub const DEFAULT_MAX_MAILBOXES: usize = 1_000;
+
 /// The mailboxes of an address list field and the findings the parser recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AddressList {
     pub mailboxes: Vec<Mailbox>,
+    /// The field has more mailboxes than the limit: parsing stopped at the first one over
+    /// it, so `mailboxes` holds only the first ones and the rest of the value was not read.
+    pub limit_reached: bool,
     /// The whole value with encoded-words decoded, set when no mailbox could be read, so
     /// that what a mail client would show can still be displayed.
     pub decoded_text: Option<String>,
@@ -60,12 +66,24 @@ pub struct AddressList {
 ///
 /// A value that contains no mailbox at all, such as `;;;;`, gives an empty list with
 /// `invalid` set and a `header.invalid-address-list` finding. An empty group
-/// (`undisclosed-recipients:;`) gives an empty list that is valid.
+/// (`undisclosed-recipients:;`) gives an empty list that is valid. At most
+/// [`DEFAULT_MAX_MAILBOXES`] mailboxes are read.
 pub fn parse_address_list(value: &str) -> AddressList {
-    let mut problems = Problems::default();
-    let tokens = tokenize(value, &mut problems);
-    let mut parser = ListParser::new(problems);
-    for token in tokens {
+    parse_address_list_with_limit(value, DEFAULT_MAX_MAILBOXES)
+}
+
+/// Parses an address list field value, reading at most `max_mailboxes` mailboxes.
+///
+/// Tokens are read one entry at a time, so memory grows with the mailboxes kept and the
+/// longest entry, not with the whole value. When the value contains more mailboxes,
+/// parsing stops at the first one over the limit, `limit_reached` is set and no grammar
+/// fault after that point is reported.
+pub fn parse_address_list_with_limit(value: &str, max_mailboxes: usize) -> AddressList {
+    let mut tokens = Tokenizer::new(value);
+    let mut parser = ListParser::new(max_mailboxes);
+    while !parser.limit_reached
+        && let Some(token) = tokens.next_token(&mut parser.problems)
+    {
         parser.feed(token);
     }
     parser.finish(value)
@@ -166,37 +184,50 @@ impl Problems {
     }
 }
 
-/// Splits a value into RFC 5322 lexical tokens; whitespace only sets `space_before`.
-fn tokenize<'a>(value: &'a str, problems: &mut Problems) -> Vec<Token<'a>> {
-    let bytes = value.as_bytes();
-    let mut tokens = Vec::new();
-    let mut pos = 0;
-    let mut space_before = false;
-    while let Some(&b) = bytes.get(pos) {
-        if is_space(b) {
-            space_before = true;
-            pos += 1;
-            continue;
-        }
-        let (kind, end, text) = match b {
-            b'"' => scan_quoted(value, pos, problems),
-            b'(' => scan_comment(value, pos, problems),
-            b'[' => scan_domain_literal(value, pos, problems),
-            _ if is_special(b) => (Kind::Special(b), pos + 1, None),
-            _ => (Kind::Atom, scan_atom(bytes, pos), None),
-        };
-        let raw = value.get(pos..end).unwrap_or_default();
-        let text = text.map_or(Cow::Borrowed(raw), Cow::Owned);
-        tokens.push(Token {
-            kind,
-            raw,
-            text,
-            space_before,
-        });
-        space_before = false;
-        pos = end;
+/// Splits a value into RFC 5322 lexical tokens, one at a time. Whitespace only sets
+/// `space_before`.
+struct Tokenizer<'a> {
+    value: &'a str,
+    pos: usize,
+}
+
+impl<'a> Tokenizer<'a> {
+    fn new(value: &'a str) -> Tokenizer<'a> {
+        Tokenizer { value, pos: 0 }
     }
-    tokens
+
+    /// Returns the next token, recording an unclosed quoted string, comment or domain
+    /// literal in `problems`.
+    fn next_token(&mut self, problems: &mut Problems) -> Option<Token<'a>> {
+        let value = self.value;
+        let bytes = value.as_bytes();
+        let mut space_before = false;
+        while let Some(&b) = bytes.get(self.pos) {
+            if is_space(b) {
+                space_before = true;
+                self.pos += 1;
+                continue;
+            }
+            let start = self.pos;
+            let (kind, end, text) = match b {
+                b'"' => scan_quoted(value, start, problems),
+                b'(' => scan_comment(value, start, problems),
+                b'[' => scan_domain_literal(value, start, problems),
+                _ if is_special(b) => (Kind::Special(b), start + 1, None),
+                _ => (Kind::Atom, scan_atom(bytes, start), None),
+            };
+            let raw = value.get(start..end).unwrap_or_default();
+            let text = text.map_or(Cow::Borrowed(raw), Cow::Owned);
+            self.pos = end;
+            return Some(Token {
+                kind,
+                raw,
+                text,
+                space_before,
+            });
+        }
+        None
+    }
 }
 
 fn is_space(b: u8) -> bool {
@@ -280,6 +311,9 @@ fn scan_domain_literal(value: &str, start: usize, problems: &mut Problems) -> Sc
 
 /// State of one list parse: tokens of the current entry, the open group and the findings.
 struct ListParser<'a> {
+    // NOTE: the tokens of one entry are kept until its `,` or `;`, so one entry of millions
+    // of words without a comma still peaks at about 145 bytes per word (362 MB measured
+    // for 2.5 million words in a To field).
     entry: Vec<Token<'a>>,
     /// The current entry contains a `<` or an `@`, so a `:` cannot start a group.
     entry_has_address: bool,
@@ -290,12 +324,15 @@ struct ListParser<'a> {
     in_route: bool,
     group: Option<String>,
     mailboxes: Vec<Mailbox>,
+    max_mailboxes: usize,
+    /// A mailbox over `max_mailboxes` was found; the parse stops there.
+    limit_reached: bool,
     findings: FindingSet,
     problems: Problems,
 }
 
 impl<'a> ListParser<'a> {
-    fn new(problems: Problems) -> ListParser<'a> {
+    fn new(max_mailboxes: usize) -> ListParser<'a> {
         ListParser {
             entry: Vec::new(),
             entry_has_address: false,
@@ -304,8 +341,10 @@ impl<'a> ListParser<'a> {
             in_route: false,
             group: None,
             mailboxes: Vec::new(),
+            max_mailboxes,
+            limit_reached: false,
             findings: FindingSet::default(),
-            problems,
+            problems: Problems::default(),
         }
     }
 
@@ -423,6 +462,10 @@ impl<'a> ListParser<'a> {
     }
 
     fn add_mailbox(&mut self, parts: Parts) {
+        if self.mailboxes.len() >= self.max_mailboxes {
+            self.limit_reached = true;
+            return;
+        }
         if parts.extra_angle_address {
             self.problems.extra_angle_addresses += 1;
         }
@@ -568,7 +611,7 @@ impl<'a> ListParser<'a> {
         self.finish_entry();
 
         let mut decoded_text = None;
-        if self.mailboxes.is_empty() && !value.trim().is_empty() {
+        if self.mailboxes.is_empty() && !self.limit_reached && !value.trim().is_empty() {
             let decoded = decode_unstructured(value.trim());
             self.findings.extend(decoded.findings);
             decoded_text = Some(decoded.text);
@@ -598,6 +641,7 @@ impl<'a> ListParser<'a> {
         }
         AddressList {
             mailboxes: self.mailboxes,
+            limit_reached: self.limit_reached,
             decoded_text,
             invalid,
             findings: self.findings.0,
@@ -1164,6 +1208,23 @@ mod tests {
         let groups: Vec<Option<&str>> = list.mailboxes.iter().map(|m| m.group.as_deref()).collect();
         assert_eq!(groups, [Some("Team"), Some("Team"), None]);
         assert!(!list.invalid);
+    }
+
+    #[test]
+    fn mailbox_limit_stops_parse() {
+        let value = "a@example.com, b@example.com, c@example.com, d@example.com, ;;";
+        let list = parse_address_list_with_limit(value, 2);
+        let addresses: Vec<&str> = list.mailboxes.iter().map(|m| m.address.as_str()).collect();
+        assert_eq!(addresses, ["a@example.com", "b@example.com"]);
+        assert!(list.limit_reached);
+        assert!(!list.invalid, "faults after the limit are not read");
+    }
+
+    #[test]
+    fn mailbox_limit_not_hit_at_limit() {
+        let list = parse_address_list_with_limit("a@example.com, b@example.com", 2);
+        assert_eq!(list.mailboxes.len(), 2);
+        assert!(!list.limit_reached);
     }
 
     #[test]
