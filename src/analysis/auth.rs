@@ -129,10 +129,12 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
                 &mut trusted_below,
             );
         let mut parsed = parsed;
+        // Exchange Online's own form has no authserv-id: expected from the recipient's
+        // receiver and from an upstream tenant alike, so only noted, in the field's own
+        // findings as in the report's list.
+        let expected_form = trusted || written_by_exchange_online(header.line, &parsed, chain);
         for finding in &mut parsed.findings {
-            // Exchange Online's own form has no authserv-id: expected, so only noted, in the
-            // field's own findings as in the report's list.
-            if trusted && finding.id == "auth.missing-authserv-id" {
+            if expected_form && finding.id == "auth.missing-authserv-id" {
                 finding.severity = Severity::Info;
             }
         }
@@ -342,9 +344,36 @@ fn receiving_hosts(chain: &RelayChain) -> Vec<String> {
 /// tenant that relayed the message to another receiver wrote its id-less results for
 /// itself, not for the recipient.
 fn received_by_exchange_online(receivers: &[String]) -> bool {
-    receivers
+    receivers.iter().any(|by| is_exchange_online_host(by))
+}
+
+/// Methods that Exchange Online writes in its Authentication-Results.
+const EXCHANGE_ONLINE_METHODS: &[&str] = &["spf", "dkim", "dmarc", "compauth", "arc"];
+
+/// Tells whether an Authentication-Results field at `line` has Exchange Online's form (no
+/// authserv-id, only the methods Exchange writes) and was added by an Exchange Online host.
+/// That host also added the Received field right below the field, so it is that field's `by`.
+fn written_by_exchange_online(line: usize, parsed: &AuthResults, chain: &RelayChain) -> bool {
+    let exchange_methods = !parsed.results.is_empty()
+        && parsed
+            .results
+            .iter()
+            .all(|r| EXCHANGE_ONLINE_METHODS.contains(&r.method.as_str()));
+    if parsed.authserv_id.is_some() || !exchange_methods {
+        return false;
+    }
+    let received_below = chain
+        .hops
         .iter()
-        .any(|by| by.ends_with(".protection.outlook.com") || by.ends_with(".prod.outlook.com"))
+        .filter(|hop| hop.line > line)
+        .min_by_key(|hop| hop.line);
+    received_below
+        .and_then(|hop| hop.received.by_host.as_deref())
+        .is_some_and(|by| is_exchange_online_host(&by.to_ascii_lowercase()))
+}
+
+fn is_exchange_online_host(host: &str) -> bool {
+    host.ends_with(".protection.outlook.com") || host.ends_with(".prod.outlook.com")
 }
 
 /// Decides whether an authserv-id names the recipient's own receiver.
@@ -552,6 +581,46 @@ mod exchange_form_tests {
             .map(|f| f.parsed.findings.iter().map(|x| x.severity).collect())
             .collect();
         assert_eq!(severities, [vec![Severity::Info], vec![Severity::Medium]]);
+    }
+
+    /// The recipient's receiver is not Exchange Online: an upstream tenant relayed to it.
+    const POSTFIX_EDGE: &str = "Received: from mail-dm6nam12lp2168.outbound.protection.outlook.com (mail-dm6nam12lp2168.outbound.protection.outlook.com [104.47.59.168]) by mx.example.net (Postfix) with ESMTPS id B8B67FF922; Mon, 7 Aug 2023 05:11:56 +0000\n";
+
+    fn missing_id_severities(report: &Report) -> Vec<Severity> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.id == "auth.missing-authserv-id")
+            .map(|f| f.severity)
+            .collect()
+    }
+
+    #[test]
+    fn upstream_tenant_form_is_info() {
+        let report = analyse(&format!("{POSTFIX_EDGE}{INTERNAL}{REAL}{EDGE}"));
+        assert!(!report.auth.results[0].trusted);
+        assert_eq!(missing_id_severities(&report), [Severity::Info]);
+        assert!(!forged(&report));
+    }
+
+    #[test]
+    fn id_less_other_form_stays_medium() {
+        let other_methods = "Authentication-Results: spf=pass smtp.mailfrom=example.org; auth=pass smtp.auth=a@example.org\n";
+        let other_host = "Received: from mail.example.net (203.0.113.5) by mx.example.org (Postfix) with ESMTP id 4Q; Mon, 7 Aug 2023 05:11:53 +0000\n";
+        let cases = [
+            (
+                "methods Exchange does not write",
+                format!("{POSTFIX_EDGE}{INTERNAL}{other_methods}{EDGE}"),
+            ),
+            (
+                "added above a host that is not Exchange's",
+                format!("{POSTFIX_EDGE}{REAL}{other_host}"),
+            ),
+        ];
+        for (case, fields) in cases {
+            let report = analyse(&fields);
+            assert_eq!(missing_id_severities(&report), [Severity::Medium], "{case}");
+        }
     }
 
     #[test]
