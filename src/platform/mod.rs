@@ -323,6 +323,12 @@ pub fn describe_always(always: &AlwaysHeader) -> String {
     }
 }
 
+/// Describes how many of the always-written headers are absent, with the verb in number.
+fn absent_count(count: usize) -> String {
+    let verb = if count == 1 { "is" } else { "are" };
+    format!("{count} of them {verb} absent")
+}
+
 /// Builds `stripped.profile` for the final platform's missing always-written headers.
 ///
 /// Severity is high when two or more authentication or routing headers are gone, medium
@@ -367,7 +373,7 @@ pub fn profile_finding(
         severity,
         format!("Headers that {} always writes are missing", platform.name),
         format!(
-            "{} delivered this message ({}), and it writes {} headers on every message it receives, but {} of them are absent: {}. A transport rule, a relay or an export removed them.{overlap}",
+            "{} delivered this message ({}), and it writes {} headers on every message it receives, but {}: {}. A transport rule, a relay or an export removed them.{overlap}",
             platform.name,
             platform
                 .recognised_by
@@ -375,7 +381,7 @@ pub fn profile_finding(
                 .map(String::as_str)
                 .unwrap_or("recognised"),
             profile.always.len(),
-            section.missing.len(),
+            absent_count(section.missing.len()),
             section.missing.join(", ")
         ),
     );
@@ -407,6 +413,12 @@ mod tests {
         X-MS-Exchange-CrossTenant-Id: 84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa\n\
         \n\
         body\n";
+
+    #[test]
+    fn absent_count_agrees_in_number() {
+        assert_eq!(super::absent_count(1), "1 of them is absent");
+        assert_eq!(super::absent_count(2), "2 of them are absent");
+    }
 
     #[test]
     fn sending_tenant_hops_listed_upstream() {
