@@ -251,7 +251,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_never_matched_lie_wholly_outside_the_internet() {
+    fn never_matched_needs_whole_private_network() {
         let never = |text: &str| never_matched(&text.parse::<IpNet>().unwrap());
         for text in [
             "10.0.0.0/8",

@@ -223,7 +223,7 @@ fn lists_shows_campaign_source() {
 }
 
 #[test]
-fn lists_marks_private_entries_and_escapes_labels() {
+fn lists_marks_private_entries() {
     let dir = tempfile::tempdir().unwrap();
     let list = write(
         dir.path(),
@@ -346,7 +346,7 @@ fn header_fragment_is_not_the_2022_pattern() {
 }
 
 #[test]
-fn configuration_found_in_the_current_folder_is_announced() {
+fn cwd_config_file_is_announced() {
     let dir = tempfile::tempdir().unwrap();
     let message = write(dir.path(), "message.eml", CLEAN);
     write(
@@ -435,7 +435,7 @@ fn scan_output_inside_inputs_rejected() {
 
 #[cfg(unix)]
 #[test]
-fn scan_output_hard_linked_to_an_input_is_rejected() {
+fn scan_rejects_hard_linked_output() {
     let inputs = tempfile::tempdir().unwrap();
     let outputs = tempfile::tempdir().unwrap();
     let message = write(inputs.path(), "evidence.eml", CLEAN);
@@ -477,7 +477,7 @@ fn scan_threads_are_bounded() {
 }
 
 #[test]
-fn min_score_out_of_range_names_the_range() {
+fn min_score_out_of_range() {
     for value in ["-1", "101"] {
         let output = mailtrace(&["scan", "--min-score", value, "."], None);
         assert_eq!(output.status.code(), Some(2));

@@ -239,7 +239,7 @@ fn phish() -> String {
 }
 
 #[test]
-fn min_score_filters_output_but_not_the_summary() {
+fn min_score_keeps_full_summary() {
     let phish = phish();
     let all = records(&mailtrace(&["scan", &phish, "--format", "jsonl"]));
     let filtered = records(&mailtrace(&[

@@ -72,14 +72,15 @@ impl RelayChain {
     }
 }
 
-/// Moves the trust boundary below a filtering gateway that the recipient's receiver trusts.
+/// Moves the trust boundary below a filtering gateway that the recipient's receiver trusts,
+/// and returns the finding that explains the move.
+///
 /// A receiver set up to skip its inbound gateway (Enhanced Filtering in Exchange Online, an
 /// inbound gateway in Google Workspace) checks SPF for the address that handed the message
-/// to the gateway, and records it in a trusted Received-SPF field. When that address is the
-/// sending address of an older hop, and every hop from there to the boundary is received by,
-/// and leaves the boundary from, hosts of one organisational domain (the gateway's), the
-/// gateway is the recipient's, and the origin is the address the receiver checked.
-/// Returns the finding that explains the move.
+/// to the gateway and records it in a trusted Received-SPF field. The move needs that
+/// address to be the sender of an older hop. Every hop from there up to the boundary must be
+/// received by a host in the gateway's organisational domain, and the boundary hop must come
+/// from one. The origin is then the address the receiver checked.
 pub fn move_boundary_behind_gateway(
     chain: &mut RelayChain,
     spf_client_ips: &[IpAddr],
@@ -822,7 +823,7 @@ mod tests {
     }
 
     #[test]
-    fn origin_moves_behind_a_gateway_the_receiver_skips() {
+    fn origin_moves_behind_skipped_gateway() {
         // A Google Workspace tenant behind a filtering gateway at example.net: Gmail checked
         // SPF for the address that reached the gateway, not for the gateway's own.
         let message = |spf_ip: &str| {

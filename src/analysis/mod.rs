@@ -190,7 +190,7 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
 }
 
 /// Uses the connecting address Exchange recorded when the Received chain gives none.
-/// Where the `Source-IP` of a feedback report is said to come from.
+/// Origin source name for the `Source-IP` of a feedback report.
 const FEEDBACK_SOURCE_IP: &str = "feedback report Source-IP";
 
 fn fallback_origin(addresses: &[FoundIp]) -> Option<Origin> {

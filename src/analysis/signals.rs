@@ -118,7 +118,7 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
             "sender.internal-domain-external-origin",
             "internal-domain-external-origin",
         ),
-        // The subdomain trick first: when both fire, its reason names what a reader sees.
+        // The subdomain trick comes first because, when both fire, its reason names the trick.
         ("sender.subdomain-trick", "lookalike-domain"),
         ("sender.lookalike-domain", "lookalike-domain"),
         ("auth.forged-results", "forged-auth-results"),

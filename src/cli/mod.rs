@@ -281,8 +281,8 @@ pub fn resolve_config_file(
     let file = match path {
         Some(path) => Some(path),
         None if default_file.is_file() => {
-            // A file found by itself changes the analysis unseen, and an evidence folder may
-            // bring its own, so the user is told which one is used.
+            // A file picked up from the current folder changes the verdicts without any option
+            // on the command line, and an evidence folder may bring one, so it is named.
             let shown =
                 std::fs::canonicalize(default_file).unwrap_or_else(|_| default_file.to_path_buf());
             eprintln!(

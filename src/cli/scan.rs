@@ -528,7 +528,7 @@ mod tests {
     }
 
     #[test]
-    fn long_from_domain_keeps_its_end_and_the_column_width() {
+    fn table_row_clips_long_from_domain() {
         assert_eq!(keep_end("example.com", 28), "example.com");
         let long = "login.microsoftonline.com.secureverify.example.net";
         assert_eq!(keep_end(long, 28), "…om.secureverify.example.net");

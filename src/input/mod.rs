@@ -87,7 +87,7 @@ pub struct AttachmentInfo {
 }
 
 impl AttachmentInfo {
-    /// The attachment numbers joined with dots, such as `2.1`, to label the message.
+    /// Returns the attachment numbers joined with dots, such as `2.1`, to label the message.
     pub fn label(&self) -> String {
         let numbers: Vec<String> = self.path.iter().map(usize::to_string).collect();
         numbers.join(".")

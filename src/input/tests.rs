@@ -171,7 +171,7 @@ fn base64_eml_attachment_is_decoded() {
 }
 
 #[test]
-fn rfc822_headers_part_is_read_as_the_original() {
+fn rfc822_headers_part_is_original() {
     // The third part of a feedback report (RFC 6591) or a bounce holds only the header
     // block of the original message.
     let headers = "Received: from mx.example.net (mx.example.net [203.0.113.9])\r\n \
@@ -194,7 +194,7 @@ fn rfc822_headers_part_is_read_as_the_original() {
 }
 
 #[test]
-fn feedback_report_source_ip_is_the_original_origin() {
+fn feedback_source_ip_is_origin() {
     // An ARF report (RFC 5965) whose original headers stop before the reporter's edge; the
     // report's Source-IP is one of the 2022 campaign's connector addresses.
     let report = "From: abuse@example.org\r\n\

@@ -424,9 +424,9 @@ fn rfc822_originals_unguarded(bytes: &[u8], depth: usize) -> Vec<Original> {
     originals
 }
 
-/// Returns the bytes of an attachment that contains a message: a `message/rfc822` part, the
-/// `text/rfc822-headers` part of a feedback report (RFC 6591) or a bounce (RFC 3462), or a
-/// file whose name, type or content marks it as an `.eml` or `.msg`.
+/// Returns the bytes of an attachment that contains a message. That is a `message/rfc822`
+/// part, the `text/rfc822-headers` part of a feedback report (RFC 6591) or a bounce
+/// (RFC 3462), or a file whose name, type or content marks it as an `.eml` or `.msg`.
 fn attached_message_bytes(part: &MessagePart<'_>, raw: &[u8]) -> Option<Vec<u8>> {
     let name = part
         .attachment_name()
