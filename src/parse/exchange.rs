@@ -403,7 +403,7 @@ fn label_of(key: &str) -> &'static str {
         "IPV" => "IP filter verdict",
         "LANG" => "Language",
         "PCL" => "Phishing confidence level",
-        "PTR" => "Reverse DNS (PTR) of the connecting IP",
+        "PTR" => "Reverse DNS of connecting IP",
         "SCL" => "Spam confidence level",
         "SFTY" => "Phishing safety verdict",
         "SFS" => "Spam filter rule ids",
@@ -516,6 +516,38 @@ fn safety_meaning(value: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forefront_labels_fit_text_column() {
+        // The text report prints labels in a 28-character column.
+        let keys = [
+            "ARC",
+            "BCL",
+            "CAT",
+            "CIP",
+            "CTRY",
+            "DIR",
+            "H",
+            "IPV",
+            "LANG",
+            "PCL",
+            "PTR",
+            "SCL",
+            "SFTY",
+            "SFS",
+            "SFV",
+            "SRV",
+            "X-CUSTOMSPAM",
+            "OTHER",
+        ];
+        for key in keys {
+            assert!(
+                label_of(key).chars().count() <= 28,
+                "{key}: {}",
+                label_of(key)
+            );
+        }
+    }
 
     const BR39: &str = "CIP:192.0.2.128;CTRY:US;LANG:en;SCL:1;SRV:;IPV:NLI;SFV:NSPM;\
         H:mail-out1.example.com;PTR:mail-out1.example.com;CAT:NONE;\
