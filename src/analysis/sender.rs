@@ -3,7 +3,9 @@
 
 use crate::finding::{Finding, Severity};
 use crate::headers::{Header, HeaderBlock};
-use crate::parse::address::{AddressList, Mailbox, parse_address_list_with_limit};
+use crate::parse::address::{
+    AddressList, MAX_ENTRY_TOKENS, Mailbox, parse_address_list_with_limit,
+};
 use crate::parse::encoded_word::decode_unstructured;
 use serde::Serialize;
 
@@ -86,7 +88,20 @@ pub fn parse_address_field(
     findings: &mut Vec<Finding>,
 ) -> AddressList {
     let list = parse_address_list_with_limit(&field.value, max_mailboxes);
-    if list.limit_reached {
+    if list.entry_too_long {
+        findings.push(
+            Finding::new(
+                "input.limit-reached",
+                Severity::Medium,
+                "Limit on words in one address reached",
+                format!(
+                    "An entry of the {} field at line {} has more than {MAX_ENTRY_TOKENS} words and symbols without a comma; that entry and the rest of the field were not analysed.",
+                    field.name, field.line
+                ),
+            )
+            .with_header(field.name.clone()),
+        );
+    } else if list.limit_reached {
         findings.push(
             Finding::new(
                 "input.limit-reached",

@@ -47,6 +47,11 @@ impl Mailbox {
 /// Default maximum number of mailboxes read from one address list field.
 pub const DEFAULT_MAX_MAILBOXES: usize = 1_000;
 
+/// Most tokens (words, specials, quoted strings, comments) read for one entry of an address
+/// list. A real mailbox has a few dozen; the cap bounds the memory of an entry of millions of
+/// words without a comma.
+pub const MAX_ENTRY_TOKENS: usize = 10_000;
+
 /// The mailboxes of an address list field and the findings the parser recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AddressList {
@@ -54,6 +59,9 @@ pub struct AddressList {
     /// The field has more mailboxes than the limit: parsing stopped at the first one over
     /// it, so `mailboxes` holds only the first ones and the rest of the value was not read.
     pub limit_reached: bool,
+    /// Parsing stopped because one entry has more than [`MAX_ENTRY_TOKENS`] tokens; that
+    /// entry and the rest of the value were not read. `limit_reached` is set too.
+    pub entry_too_long: bool,
     /// The whole value with encoded-words decoded, set when no mailbox could be read, so
     /// that what a mail client would show can still be displayed.
     pub decoded_text: Option<String>,
@@ -311,10 +319,10 @@ fn scan_domain_literal(value: &str, start: usize, problems: &mut Problems) -> Sc
 
 /// State of one list parse: tokens of the current entry, the open group and the findings.
 struct ListParser<'a> {
-    // NOTE: the tokens of one entry are kept until its `,` or `;`, so one entry of millions
-    // of words without a comma still peaks at about 145 bytes per word (362 MB measured
-    // for 2.5 million words in a To field).
+    /// Tokens of the current entry, kept until its `,` or `;`; at most [`MAX_ENTRY_TOKENS`].
     entry: Vec<Token<'a>>,
+    /// The current entry went over [`MAX_ENTRY_TOKENS`]; the parse stops there.
+    entry_too_long: bool,
     /// The current entry contains a `<` or an `@`, so a `:` cannot start a group.
     entry_has_address: bool,
     in_angle: bool,
@@ -335,6 +343,7 @@ impl<'a> ListParser<'a> {
     fn new(max_mailboxes: usize) -> ListParser<'a> {
         ListParser {
             entry: Vec::new(),
+            entry_too_long: false,
             entry_has_address: false,
             in_angle: false,
             angle_fresh: false,
@@ -403,6 +412,11 @@ impl<'a> ListParser<'a> {
     }
 
     fn push(&mut self, token: Token<'a>) {
+        if self.entry.len() >= MAX_ENTRY_TOKENS {
+            self.entry_too_long = true;
+            self.limit_reached = true;
+            return;
+        }
         self.entry_has_address |= token.is(b'<') || token.is(b'@');
         self.entry.push(token);
     }
@@ -605,6 +619,11 @@ impl<'a> ListParser<'a> {
     }
 
     fn finish(mut self, value: &str) -> AddressList {
+        // An entry cut at the token cap is not a mailbox.
+        if self.entry_too_long {
+            self.entry.clear();
+            self.in_angle = false;
+        }
         if self.in_angle {
             self.problems.note_unclosed("angle address");
         }
@@ -642,6 +661,7 @@ impl<'a> ListParser<'a> {
         AddressList {
             mailboxes: self.mailboxes,
             limit_reached: self.limit_reached,
+            entry_too_long: self.entry_too_long,
             decoded_text,
             invalid,
             findings: self.findings.0,
@@ -1225,6 +1245,26 @@ mod tests {
         let list = parse_address_list_with_limit("a@example.com, b@example.com", 2);
         assert_eq!(list.mailboxes.len(), 2);
         assert!(!list.limit_reached);
+    }
+
+    #[test]
+    fn long_entry_stops_parse() {
+        let words = "w ".repeat(MAX_ENTRY_TOKENS + 5);
+        let value = format!("a@example.com, {words}<b@example.org>, c@example.net");
+        let list = parse_address_list(&value);
+        let addresses: Vec<&str> = list.mailboxes.iter().map(|m| m.address.as_str()).collect();
+        assert_eq!(addresses, ["a@example.com"]);
+        assert!(list.entry_too_long);
+        assert!(list.limit_reached);
+    }
+
+    #[test]
+    fn entry_at_token_cap_is_read() {
+        // The cap counts the display name's words and the `<`, address and `>` tokens.
+        let words = "w ".repeat(MAX_ENTRY_TOKENS - 5);
+        let list = parse_address_list(&format!("{words}<b@example.org>"));
+        assert_eq!(list.mailboxes.len(), 1);
+        assert!(!list.entry_too_long);
     }
 
     #[test]
