@@ -129,9 +129,9 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
                 &mut trusted_below,
             );
         let mut parsed = parsed;
-        // Exchange Online's own form has no authserv-id: expected from the recipient's
-        // receiver and from an upstream tenant alike, so only noted, in the field's own
-        // findings as in the report's list.
+        // Exchange Online writes its results without an authserv-id, for the recipient's
+        // receiver and for an upstream tenant alike. So the finding is only noted, both in
+        // the field's own findings and in the report's list.
         let expected_form = trusted || written_by_exchange_online(header.line, &parsed, chain);
         for finding in &mut parsed.findings {
             if expected_form && finding.id == "auth.missing-authserv-id" {

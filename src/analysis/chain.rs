@@ -274,14 +274,14 @@ fn merge_unknown_zone(findings: &mut Vec<Finding>) {
         }
     }
     evidence.truncate(MAX_ZONE_EVIDENCE);
-    let shown = evidence.len();
+    let kept = evidence.len();
 
     let mut merged = Finding::new(
         ID,
         Severity::Info,
         "Local zone unknown (-0000)",
         format!(
-            "{count} Received fields give their time as -0000, which says the time is UTC and the local zone is unknown (RFC 5322 section 3.3). The evidence shows the first {shown}."
+            "{count} Received fields give their time as -0000, which says the time is UTC and the local zone is unknown (RFC 5322 section 3.3). The evidence lists the first {kept}."
         ),
     );
     merged.evidence = evidence;

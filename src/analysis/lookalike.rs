@@ -428,7 +428,7 @@ pub fn domain_findings(from_domain: &str, protected: &[Protected]) -> Vec<Findin
     };
 
     // Step 1: imitation of a protected domain.
-    let shown = if decoded.unicode == decoded.ascii {
+    let display_domain = if decoded.unicode == decoded.ascii {
         decoded.ascii.clone()
     } else {
         format!("{} (shown as {})", decoded.ascii, decoded.unicode)
@@ -437,7 +437,7 @@ pub fn domain_findings(from_domain: &str, protected: &[Protected]) -> Vec<Findin
     // often the brand's own country domain, which the brand list cannot name in full.
     match find_lookalike(&decoded, protected) {
         Some(lookalike) if is_brand_country_domain(&lookalike, &decoded.suffix) => {
-            findings.push(brand_country_domain(&shown, &lookalike));
+            findings.push(brand_country_domain(&display_domain, &lookalike));
         }
         Some(lookalike) => findings.push(
             Finding::new(
@@ -445,7 +445,7 @@ pub fn domain_findings(from_domain: &str, protected: &[Protected]) -> Vec<Findin
                 Severity::High,
                 format!("From domain imitates {}", lookalike.imitated),
                 format!(
-                    "The From domain {shown} imitates {} ({}) through {}.",
+                    "The From domain {display_domain} imitates {} ({}) through {}.",
                     lookalike.imitated,
                     lookalike.owner,
                     lookalike.technique.describe()
@@ -517,13 +517,13 @@ fn is_brand_country_domain(lookalike: &Lookalike, suffix: &str) -> bool {
 }
 
 /// Builds the info note for a From domain that has a brand's name under another suffix.
-fn brand_country_domain(shown: &str, lookalike: &Lookalike) -> Finding {
+fn brand_country_domain(display_domain: &str, lookalike: &Lookalike) -> Finding {
     Finding::new(
         "sender.brand-other-suffix",
         Severity::Info,
         format!("From domain has the name of {} under another suffix", lookalike.imitated),
         format!(
-            "The From domain {shown} has the name of {} ({}) under another public suffix. Brands usually own their country domains, so this is most often the brand itself; it is not on the brand list, so check the domain's owner if the message matters.",
+            "The From domain {display_domain} has the name of {} ({}) under another public suffix. Brands usually own their country domains, so this is most often the brand itself; it is not on the brand list, so check the domain's owner if the message matters.",
             lookalike.imitated, lookalike.owner
         ),
     )

@@ -283,11 +283,11 @@ pub fn resolve_config_file(
         None if default_file.is_file() => {
             // A file picked up from the current folder changes the verdicts without any option
             // on the command line, and an evidence folder may bring one, so it is named.
-            let shown =
+            let absolute =
                 std::fs::canonicalize(default_file).unwrap_or_else(|_| default_file.to_path_buf());
             eprintln!(
                 "mailtrace: using the configuration file {} found in the current folder; pass --config FILE to use another, such as --config /dev/null for none",
-                crate::report::escape::escape_terminal(&shown.display().to_string())
+                crate::report::escape::escape_terminal(&absolute.display().to_string())
             );
             Some(default_file)
         }

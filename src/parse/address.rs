@@ -59,7 +59,7 @@ pub struct AddressList {
     /// The field has more mailboxes than the limit: parsing stopped at the first one over
     /// it, so `mailboxes` holds only the first ones and the rest of the value was not read.
     pub limit_reached: bool,
-    /// Parsing stopped because one entry has more than [`MAX_ENTRY_TOKENS`] tokens; that
+    /// Parsing stopped because one entry has more than [`MAX_ENTRY_TOKENS`] tokens, so that
     /// entry and the rest of the value were not read. `limit_reached` is set too.
     pub entry_too_long: bool,
     /// The whole value with encoded-words decoded, set when no mailbox could be read, so
@@ -319,9 +319,9 @@ fn scan_domain_literal(value: &str, start: usize, problems: &mut Problems) -> Sc
 
 /// State of one list parse: tokens of the current entry, the open group and the findings.
 struct ListParser<'a> {
-    /// Tokens of the current entry, kept until its `,` or `;`; at most [`MAX_ENTRY_TOKENS`].
+    /// Tokens of the current entry, kept until its `,` or `;`, at most [`MAX_ENTRY_TOKENS`].
     entry: Vec<Token<'a>>,
-    /// The current entry went over [`MAX_ENTRY_TOKENS`]; the parse stops there.
+    /// The current entry went over [`MAX_ENTRY_TOKENS`], so the parse stops there.
     entry_too_long: bool,
     /// The current entry contains a `<` or an `@`, so a `:` cannot start a group.
     entry_has_address: bool,
