@@ -119,7 +119,7 @@ pub struct OnlineArgs {
     /// answer used is saved to it; without --online, it is replayed and nothing is sent.
     #[arg(long, value_name = "FILE")]
     pub dns_cache: Option<PathBuf>,
-    /// Timeout of each DNS query, in seconds.
+    /// Timeout of each DNS query, in seconds; a query that times out is sent once more.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub dns_timeout: f64,
 }

@@ -71,6 +71,8 @@ pub struct Verifier {
     authenticator: MessageAuthenticator,
     store: Store,
     options: VerifyOptions,
+    /// Set once the first message has checked that the server answers at all.
+    probed: std::sync::OnceLock<()>,
 }
 
 /// mail-auth's cache parameters, all backed by the answer store.
@@ -118,12 +120,14 @@ impl Verifier {
             authenticator,
             store,
             options,
+            probed: std::sync::OnceLock::new(),
         })
     }
 
     /// Verifies one message whose analysis is `report`. Safe to call from several threads at
     /// once, because the stored DNS answers are shared and each call has its own lookup budget.
     pub fn verify(&self, message: &[u8], report: &Report) -> Verification {
+        self.probe_server();
         let lookups = cache::Lookups::new(LOOKUP_BUDGET);
         let mut verification = Verification {
             dns: self.describe_source(),
@@ -206,6 +210,24 @@ impl Verifier {
             self.store.save(path)?;
         }
         Ok(())
+    }
+
+    /// Before the first lookup of the run, asks the server for the root zone's NS records.
+    /// A server that does not answer is marked down at the cost of one timeout, instead of
+    /// one timeout for each of the first message's lookups (DKIM keys, ARC, SPF, DMARC and
+    /// reverse DNS). Scan workers that arrive meanwhile wait for the answer.
+    fn probe_server(&self) {
+        if !self.store_is_live() {
+            return;
+        }
+        self.probed.get_or_init(|| {
+            if !self
+                .runtime
+                .block_on(resolver::server_answers(&self.authenticator))
+            {
+                self.store.mark_server_down();
+            }
+        });
     }
 
     fn store_is_live(&self) -> bool {

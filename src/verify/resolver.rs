@@ -48,6 +48,7 @@ pub fn build_authenticator(
         ),
     };
     options.timeout = timeout;
+    // One retry after a timeout: a lookup waits at most twice the timeout.
     options.attempts = 1;
     // Answers must come from the chosen server, never from /etc/hosts.
     options.use_hosts_file = mail_auth::hickory_resolver::config::ResolveHosts::Never;
@@ -65,6 +66,9 @@ pub fn build_authenticator(
 /// further query of the run (see [`Store::mark_server_down`]), so a junk folder is not
 /// checked at one timeout per lookup.
 pub async fn store_answers(authenticator: &MessageAuthenticator, store: &Store, lookups: &Lookups) {
+    if store.is_server_down() {
+        return;
+    }
     for (record_type, name) in store.unanswered(lookups) {
         match lookup(authenticator, record_type, &name).await {
             Some(answer) => store.insert(answer),
@@ -80,7 +84,7 @@ pub async fn store_answers(authenticator: &MessageAuthenticator, store: &Store, 
 
 /// Tells whether the server answers a query for the root zone's NS records with any
 /// response, even a refusal; only a timeout or a network error counts as no answer.
-async fn server_answers(authenticator: &MessageAuthenticator) -> bool {
+pub(crate) async fn server_answers(authenticator: &MessageAuthenticator) -> bool {
     let root = mail_auth::hickory_resolver::Name::root();
     match authenticator.resolver().lookup(root, HickoryType::NS).await {
         Ok(_) => true,
