@@ -573,6 +573,16 @@ fn scan_online_dead_server_is_temperror() {
             record["verified"]["dkim"][0]["result"], "temperror",
             "{name}"
         );
+        // Lookups that were never sent are no evidence: reverse DNS and SPF are temperror,
+        // not a failure with a finding.
+        assert_eq!(record["verified"]["iprev"]["result"], "temperror", "{name}");
+        for spf in record["verified"]["spf"].as_array().expect("spf checks") {
+            assert_eq!(spf["result"], "temperror", "{name}: {spf}");
+        }
+        assert!(
+            !finding_ids(record).contains(&"verify.rdns-not-confirmed".to_string()),
+            "{name}"
+        );
     }
     // The probe before the first lookup finds the server down, so no message waits for
     // its DKIM, ARC, SPF, DMARC and PTR lookups to time out one after another.

@@ -90,6 +90,9 @@ pub struct Store {
 #[derive(Debug)]
 pub struct Lookups {
     requested: Mutex<Vec<Key>>,
+    /// Requests the store failed without querying the server: the position of each in
+    /// `requested`, and the reason.
+    rejected: Mutex<Vec<(usize, &'static str)>>,
     budget: AtomicUsize,
 }
 
@@ -98,6 +101,7 @@ impl Lookups {
     pub fn new(budget: usize) -> Lookups {
         Lookups {
             requested: Mutex::new(Vec::new()),
+            rejected: Mutex::new(Vec::new()),
             budget: AtomicUsize::new(budget),
         }
     }
@@ -123,6 +127,17 @@ impl Lookups {
             }
         }
         names
+    }
+
+    /// Returns the reason of the first request after `mark` that the store failed without
+    /// querying the server (server down, lookup budget spent, name missing from a replay).
+    /// The address and name caches cannot pass such a failure to mail-auth, which takes it
+    /// for an empty record set, so a check that made one has no trustworthy result.
+    pub fn rejected_since(&self, mark: usize) -> Option<&'static str> {
+        lock(&self.rejected)
+            .iter()
+            .find(|(position, _)| *position >= mark)
+            .map(|(_, reason)| *reason)
     }
 
     /// Returns true and uses one lookup when the budget allows another server query.
@@ -228,7 +243,7 @@ impl Store {
         if self.offline {
             Some("not in the DNS cache file")
         } else if self.is_server_down() {
-            Some("the DNS server stopped answering earlier in this run")
+            Some("the DNS server did not answer a query earlier in this run")
         } else if !lookups.take_lookup() {
             Some("DNS lookup limit for one message reached")
         } else {
@@ -304,7 +319,14 @@ impl<'a, V> StoreCache<'a, V> {
         self.lookups.note_requested(record_type, name);
         match self.store.answer(record_type, name) {
             Some(answer) => Ok(Some(answer)),
-            None => self.store.miss(self.lookups).map_or(Ok(None), Err),
+            None => match self.store.miss(self.lookups) {
+                None => Ok(None),
+                Some(reason) => {
+                    let position = self.lookups.requested_count() - 1;
+                    lock(&self.lookups.rejected).push((position, reason));
+                    Err(reason)
+                }
+            },
         }
     }
 }

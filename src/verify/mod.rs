@@ -71,7 +71,7 @@ pub struct Verifier {
     authenticator: MessageAuthenticator,
     store: Store,
     options: VerifyOptions,
-    /// Set once the first message has checked that the server answers at all.
+    /// Set once the first message has checked that the server responds at all.
     probed: std::sync::OnceLock<()>,
 }
 
@@ -185,7 +185,7 @@ impl Verifier {
 
             // Step 4: reverse DNS of the origin with forward confirmation (RFC 8601 iprev).
             let iprev = match origin_ip {
-                Some(ip) => Some(rdns::check(&self.authenticator, &caches, ip).await),
+                Some(ip) => Some(rdns::check(&self.authenticator, &caches, &lookups, ip).await),
                 None => None,
             };
 
@@ -212,7 +212,7 @@ impl Verifier {
         Ok(())
     }
 
-    /// Before the first lookup of the run, asks the server for the root zone's NS records.
+    /// Before the first lookup of the run, queries the server for the root zone's NS records.
     /// A server that does not answer is marked down at the cost of one timeout, instead of
     /// one timeout for each of the first message's lookups (DKIM keys, ARC, SPF, DMARC and
     /// reverse DNS). Scan workers that arrive meanwhile wait for the answer.

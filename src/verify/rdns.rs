@@ -3,6 +3,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::verify::Caches;
+use crate::verify::cache::Lookups;
 use crate::verify::with_caches;
 use mail_auth::{IprevResult, MessageAuthenticator};
 use serde::Serialize;
@@ -22,16 +23,26 @@ pub struct IprevCheck {
 pub async fn check(
     authenticator: &MessageAuthenticator,
     caches: &Caches<'_>,
+    lookups: &Lookups,
     ip: IpAddr,
 ) -> IprevCheck {
+    let mark = lookups.requested_count();
     let output = authenticator.verify_iprev(with_caches!(ip, caches)).await;
-    let (result, reason) = match &output.result {
+    let (mut result, mut reason) = match &output.result {
         IprevResult::Pass => ("pass", None),
         IprevResult::Fail(e) => ("fail", Some(e.to_string())),
         IprevResult::TempError(e) => ("temperror", Some(e.to_string())),
         IprevResult::PermError(e) => ("permerror", Some(e.to_string())),
         IprevResult::None => ("none", None),
     };
+    // mail-auth takes a PTR or address lookup that the store rejected for an empty record
+    // set, which would turn a query never sent into a fail.
+    if result != "pass"
+        && let Some(rejected) = lookups.rejected_since(mark)
+    {
+        result = "temperror";
+        reason = Some(format!("a DNS lookup was not sent: {rejected}"));
+    }
     IprevCheck {
         ip,
         result: result.into(),

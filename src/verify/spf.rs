@@ -176,6 +176,16 @@ async fn apply_void_limit(
     if check.result == "permerror" || check.result == "temperror" {
         return;
     }
+    // A DNS error during the evaluation makes the result temperror (RFC 7208 section 4.4).
+    // mail-auth took a rejected address or MX lookup for an empty record set instead.
+    if let Some(reason) = spf_lookups.lookups.rejected_since(mark) {
+        check.reason = Some(format!(
+            "mail-auth returned {}, but a DNS lookup it needed was not sent: {reason}",
+            check.result
+        ));
+        check.result = "temperror".into();
+        return;
+    }
     if spf_lookups.live {
         resolver::store_answers(authenticator, spf_lookups.store, spf_lookups.lookups).await;
     }
