@@ -52,6 +52,9 @@ pub const DEFAULT_MAX_MAILBOXES: usize = 1_000;
 /// words without a comma.
 pub const MAX_ENTRY_TOKENS: usize = 10_000;
 
+/// Entries without an address kept to put in front of the next mailbox's display name.
+const MAX_SPLIT_PARTS: usize = 16;
+
 /// The mailboxes of an address list field and the findings the parser recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AddressList {
@@ -136,6 +139,8 @@ struct Problems {
     entries_without_address: usize,
     /// Decoded text of the first entry without an address.
     first_entry_without_address: Option<String>,
+    /// Mailboxes whose display name was joined with entries before it.
+    split_display_names: usize,
     unclosed: Vec<&'static str>,
     nested_angle_brackets: usize,
     extra_angle_addresses: usize,
@@ -176,6 +181,11 @@ impl Problems {
             .collect();
         if let Some(text) = &self.first_entry_without_address {
             lines.push(format!("first entry without an address: {}", quoted(text)));
+        }
+        if self.split_display_names > 0 {
+            lines.push(
+                "an unquoted comma splits a display name; the text before it is read as part of the next mailbox's name, as mail clients show it".into(),
+            );
         }
         lines.extend(
             self.unclosed
@@ -335,6 +345,9 @@ struct ListParser<'a> {
     max_mailboxes: usize,
     /// A mailbox over `max_mailboxes` was found; the parse stops there.
     limit_reached: bool,
+    /// Decoded and raw text of the entries without an address since the last mailbox:
+    /// the front of a display name that an unquoted comma split off.
+    split_display: Vec<(String, String)>,
     findings: FindingSet,
     problems: Problems,
 }
@@ -352,6 +365,7 @@ impl<'a> ListParser<'a> {
             mailboxes: Vec::new(),
             max_mailboxes,
             limit_reached: false,
+            split_display: Vec::new(),
             findings: FindingSet::default(),
             problems: Problems::default(),
         }
@@ -460,19 +474,41 @@ impl<'a> ListParser<'a> {
         }
     }
 
-    // NOTE: a display name with an unquoted comma (`Shop, <a@example.com>`) is split as RFC
-    // 5322 reads it: `Shop` becomes an entry without an address and the mailbox gets no
-    // display name, although a mail client might show `Shop` as the sender's name.
+    /// Notes an entry without an address. RFC 5322 reads `Microsoft account team ,_
+    /// <a@example.net>` as such an entry and a mailbox named `_`, but mail clients show the
+    /// whole text as the sender's name, and phishing uses the comma to hide a brand from
+    /// checks of the display name. The entry's text is kept and put in front of the next
+    /// mailbox's display name (see [`ListParser::join_split_display`]).
     fn note_entry_without_address(&mut self, entry: &[Token]) {
         let words: Vec<&Token> = entry.iter().filter(|t| t.kind != Kind::Comment).collect();
         if words.is_empty() {
             return;
         }
         self.problems.entries_without_address += 1;
+        let text = self.decode_phrase(&words).unwrap_or_default();
         if self.problems.first_entry_without_address.is_none() {
-            let text = self.decode_phrase(&words).unwrap_or_default();
             self.problems.first_entry_without_address = Some(text.chars().take(100).collect());
         }
+        if self.split_display.len() < MAX_SPLIT_PARTS {
+            self.split_display.push((text, join_raw(&words)));
+        }
+    }
+
+    /// Puts the entries without an address that came before a mailbox in front of its
+    /// display name, joined with `, `, as a mail client shows them.
+    fn join_split_display(&mut self, mailbox: &mut Mailbox) {
+        if self.split_display.is_empty() {
+            return;
+        }
+        let parts = std::mem::take(&mut self.split_display);
+        let join = |own: Option<&String>, pick: fn(&(String, String)) -> &String| {
+            let mut joined: Vec<&str> = parts.iter().map(|part| pick(part).as_str()).collect();
+            joined.extend(own.map(String::as_str));
+            joined.join(", ")
+        };
+        mailbox.display = Some(join(mailbox.display.as_ref(), |part| &part.0));
+        mailbox.display_raw = Some(join(mailbox.display_raw.as_ref(), |part| &part.1));
+        self.problems.split_display_names += 1;
     }
 
     fn add_mailbox(&mut self, parts: Parts) {
@@ -499,7 +535,7 @@ impl<'a> ListParser<'a> {
             Some(domain) => format!("{local_part}@{domain}"),
             None => local_part.clone(),
         };
-        let mailbox = Mailbox {
+        let mut mailbox = Mailbox {
             display: self.decode_phrase(&parts.display),
             display_raw: Some(join_raw(&parts.display)).filter(|raw| !raw.is_empty()),
             local_part,
@@ -509,6 +545,7 @@ impl<'a> ListParser<'a> {
             group: self.group.clone(),
             route: parts.route.clone(),
         };
+        self.join_split_display(&mut mailbox);
         self.check_mailbox(&mailbox, &parts);
         self.mailboxes.push(mailbox);
     }
@@ -1111,6 +1148,29 @@ mod tests {
                 .collect();
             assert_eq!(got, *expected, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn unquoted_comma_joins_the_display_name() {
+        let list = parse_address_list("Microsoft account team ,_<no-reply@example.net>");
+        assert_eq!(list.mailboxes.len(), 1);
+        let mailbox = &list.mailboxes[0];
+        assert_eq!(
+            mailbox.display.as_deref(),
+            Some("Microsoft account team, _")
+        );
+        assert_eq!(mailbox.address, "no-reply@example.net");
+        assert!(list.invalid);
+        let list = parse_address_list("Doe, John <john@example.com>, jane@example.org");
+        let names: Vec<_> = list
+            .mailboxes
+            .iter()
+            .map(|m| m.display.as_deref())
+            .collect();
+        assert_eq!(names, [Some("Doe, John"), None]);
+        // Text after the last mailbox has nothing to join.
+        let list = parse_address_list("<a@example.com>, trailing words");
+        assert_eq!(list.mailboxes[0].display, None);
     }
 
     #[test]
