@@ -449,16 +449,25 @@ impl<'a> Splitter<'a> {
         };
         let text = self.lines[first].text;
         let looks_like_field = field_name(text).is_some() && !lines::is_url(text);
+        // A folded field (a Received field, say) goes on over its continuation lines.
+        let mut after = first + 1;
+        while self
+            .lines
+            .get(after)
+            .is_some_and(|line| is_continuation(line.text) && !is_blank(line.text))
+        {
+            after += 1;
+        }
         let then_empty = self
             .lines
-            .get(first + 1)
+            .get(after)
             .is_none_or(|next| next.text.is_empty());
         if looks_like_field && first == body_line && then_empty {
             self.block.findings.push(Finding::new(
                 "header.double-spaced-paste",
                 Severity::Low,
                 "Header fields continue after the empty line: probably headers pasted with double spacing",
-                "The first body line is a header field followed by an empty line, as when headers are copied from a viewer that double-spaces lines. Run again with --pasted-headers to read all of them.",
+                "The first body line starts a header field that is followed by an empty line, as when headers are copied from a viewer that double-spaces lines. Run again with --pasted-headers to read all of them.",
             ));
         }
     }
