@@ -200,7 +200,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     } else if args.format == ScanFormat::Table {
         writeln!(
             out,
-            "{:<7} {:>5}  {:<28} {:<39} ip-list-matches  findings  location",
+            "{:<7} {:>5}  {:<28} {:<39} ip-list-matches  score-reasons  findings  location",
             "verdict", "score", "from-domain", "origin-ip"
         )?;
     }
@@ -213,6 +213,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         sorted: Vec::new(),
         failed_on: 0,
         write_error: None,
+        csv_escapes_cells: terminal,
         progress: show_progress.then(|| ProgressLine::new(&args.paths)),
     };
     let format = args.format;
@@ -282,6 +283,8 @@ struct Sink<'a> {
     failed_on: usize,
     /// The first failed write; later lines are dropped and the run fails at the end.
     write_error: Option<std::io::Error>,
+    /// The output is a terminal, so CSV cells are escaped as table rows are.
+    csv_escapes_cells: bool,
     progress: Option<ProgressLine>,
 }
 
@@ -318,7 +321,8 @@ impl Sink<'_> {
         Some((row.key, row.line))
     }
 
-    /// Counts an error and reports it on stderr; JSON Lines output also gets a record.
+    /// Counts an error and reports it on stderr; JSON Lines and CSV output also get a
+    /// record, so a file of results names every input that has none.
     fn error(&mut self, error: ScanError) -> Option<(SortKey, String)> {
         self.summary.add_error(&error);
         if let Some(progress) = &mut self.progress {
@@ -328,20 +332,19 @@ impl Sink<'_> {
             progress.clear();
         }
         eprintln!("mailtrace: {}", escape_terminal(&error.reason));
-        if self.args.format != ScanFormat::Jsonl {
-            return None;
-        }
-        let record = serde_json::json!({
-            "record": "error",
-            "path": error.path,
-            "index": error.index,
-            "reason": error.reason,
-            "panicked": error.panicked,
-        });
-        Some((
-            (error.path, error.index.unwrap_or(0), Vec::new()),
-            record.to_string(),
-        ))
+        let line = match self.args.format {
+            ScanFormat::Table => return None,
+            ScanFormat::Csv => csv_error_row(&error, self.csv_escapes_cells),
+            ScanFormat::Jsonl => serde_json::json!({
+                "record": "error",
+                "path": error.path,
+                "index": error.index,
+                "reason": error.reason,
+                "panicked": error.panicked,
+            })
+            .to_string(),
+        };
+        Some(((error.path, error.index.unwrap_or(0), Vec::new()), line))
     }
 
     fn emit(&mut self, key: SortKey, line: String) {
@@ -440,19 +443,52 @@ fn table_row(report: &Report, digest: &Digest) -> String {
     } else {
         digest.ip_matches.join(",")
     };
+    let or_dash = |list: Vec<String>| {
+        if list.is_empty() {
+            "-".to_string()
+        } else {
+            list.join(",")
+        }
+    };
+    let findings = finding_ids(report)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     escape_terminal(&format!(
-        "{:<7} {:>5}  {:<FROM_WIDTH$} {:<39} {}  {}  {}",
+        "{:<7} {:>5}  {:<FROM_WIDTH$} {:<39} {}  {}  {}  {}",
         digest.verdict.as_str(),
         digest.score,
         from,
         origin,
         matches,
-        finding_ids(report).join(","),
+        or_dash(score_reasons(report, "+")),
+        or_dash(findings),
         location(report)
     ))
 }
 
-const CSV_HEADER: &str = "path,index,attachment,verdict,score,from_address,from_domain,origin_ip,ip_matches,finding_ids,subject";
+/// Returns the signals behind the spoof score as `id` `separator` `points`, largest first,
+/// so that a table or CSV row shows why a message scored as it did.
+fn score_reasons(report: &Report, separator: &str) -> Vec<String> {
+    let mut signals: Vec<_> = report.spoof.signals.iter().collect();
+    signals.sort_by_key(|signal| std::cmp::Reverse(signal.points));
+    signals
+        .iter()
+        .map(|signal| format!("{}{separator}{}", signal.id, signal.points))
+        .collect()
+}
+
+const CSV_HEADER: &str = "path,index,attachment,verdict,score,from_address,from_domain,origin_ip,ip_matches,finding_ids,score_reasons,subject,error";
+
+/// Renders the CSV row of an input that could not be read or analysed: verdict `error`
+/// and the reason in the last column.
+fn csv_error_row(error: &ScanError, escape_cells: bool) -> String {
+    let index = error.index.map_or(String::new(), |i| i.to_string());
+    let mut fields = vec![error.path.as_str(), index.as_str(), "", "error"];
+    fields.extend([""; 8]);
+    fields.push(&error.reason);
+    csv_line(&fields, escape_cells)
+}
 
 /// Renders the CSV row of a message. With `escape_cells`, control characters, escape
 /// sequences and invisible characters in cells are shown escaped, for a terminal.
@@ -475,9 +511,17 @@ fn csv_row(report: &Report, digest: &Digest, escape_cells: bool) -> String {
         digest.origin_ip.map_or(String::new(), |ip| ip.to_string()),
         digest.ip_matches.join(";"),
         finding_ids(report).join(";"),
+        score_reasons(report, ":").join(";"),
         report.message.subject.clone().unwrap_or_default(),
+        String::new(),
     ];
-    let cell = |field: &String| {
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    csv_line(&fields, escape_cells)
+}
+
+/// Joins quoted cells into one CSV line, escaping each for a terminal with `escape_cells`.
+fn csv_line(fields: &[&str], escape_cells: bool) -> String {
+    let cell = |field: &&str| {
         if escape_cells {
             csv_field(&escape_terminal(field))
         } else {
@@ -517,14 +561,14 @@ mod tests {
         let row = csv_row(&report, &Digest::from_report(&report), true);
         assert!(!row.contains('\u{1b}'), "{row:?}");
         assert!(!row.contains('\u{7}'), "{row:?}");
-        assert!(row.ends_with(",x\\e]0;PWNED\\u{0007}\\e[2J"), "{row:?}");
+        assert!(row.ends_with(",x\\e]0;PWNED\\u{0007}\\e[2J,"), "{row:?}");
     }
 
     #[test]
     fn csv_row_keeps_exact_cells_for_file() {
         let report = analyse_text(HOSTILE);
         let row = csv_row(&report, &Digest::from_report(&report), false);
-        assert!(row.ends_with(",x\u{1b}]0;PWNED\u{7}\u{1b}[2J"), "{row:?}");
+        assert!(row.ends_with(",x\u{1b}]0;PWNED\u{7}\u{1b}[2J,"), "{row:?}");
     }
 
     #[test]
