@@ -9,6 +9,7 @@ use crate::iplist::is_non_public;
 use crate::parse::ascii::ends_with_ci;
 use crate::parse::received::{Received, parse_received};
 use crate::platform::ranges::provider_range;
+use crate::report::escape::quoted;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -180,8 +181,49 @@ pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
 
     // Step 4: trust boundary, walking from the newest hop down.
     chain.boundary = mark_internal(&mut hops, config);
+    chain.findings.extend(authenticated_submission(&hops));
     chain.hops = hops;
     chain
+}
+
+/// Tells whether a `with` protocol means the client authenticated (RFC 3848: ESMTPA,
+/// ESMTPSA, LMTPA, LMTPSA and their UTF8 forms of RFC 6531).
+fn is_authenticated_protocol(protocol: &str) -> bool {
+    let upper = protocol.to_ascii_uppercase();
+    let base = upper.strip_prefix("UTF8").unwrap_or(&upper);
+    ["ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "SMTPA", "SMTPSA"].contains(&base)
+}
+
+/// Reports the oldest hop outside the recipient's systems where the client logged in to
+/// submit the message: the sender's own connection to its mail provider.
+fn authenticated_submission(hops: &[Hop]) -> Option<Finding> {
+    let hop = hops.iter().find(|hop| {
+        !hop.internal
+            && hop
+                .received
+                .protocol
+                .as_deref()
+                .is_some_and(is_authenticated_protocol)
+    })?;
+    let client = hop
+        .received
+        .from_ip
+        .map_or_else(|| "an unnamed address".to_string(), |ip| ip.to_string());
+    let server = hop.received.by_host.as_deref().unwrap_or("the server");
+    Some(Finding::new(
+        "chain.authenticated-submission",
+        Severity::Info,
+        format!(
+            "The sender logged in to submit the message (hop {})",
+            hop.index
+        ),
+        format!(
+            "Hop {} was received with {} (RFC 3848): the client at {client} logged in to {} before handing over the message, as a mailbox user does to send mail. When the message is phishing, that account is compromised or was made by the attacker, and {client} is the sender's own connection: the address to report to its network's owner.",
+            hop.index,
+            hop.received.protocol.as_deref().unwrap_or_default(),
+            quoted(server),
+        ),
+    ))
 }
 
 fn parse_hop(
@@ -800,6 +842,46 @@ mod tests {
     }
 
     const OLDER: &str = "from a.example.net (a.example.net [192.0.2.1]) by b.example.net with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000";
+
+    #[test]
+    fn authenticated_submission_names_the_client() {
+        let findings = two_hop_findings(
+            "from smtp.example.net (smtp.example.net [198.51.100.5]) by mx.example.org with ESMTPS id 2; Mon, 1 Jan 2024 10:00:05 +0000",
+            "from [10.0.0.5] ([203.0.113.39]) by smtp.example.net with ESMTPSA id 1; Mon, 1 Jan 2024 10:00:00 +0000",
+        );
+        let finding = findings
+            .iter()
+            .find(|f| f.id == "chain.authenticated-submission")
+            .expect("a chain.authenticated-submission finding");
+        assert_eq!(finding.severity, Severity::Info);
+        assert!(finding.title.contains("hop 1"), "{}", finding.title);
+        assert!(
+            finding.detail.contains("203.0.113.39"),
+            "{}",
+            finding.detail
+        );
+        assert!(finding.detail.contains("ESMTPSA"), "{}", finding.detail);
+
+        let plain = two_hop_findings(
+            "from smtp.example.net (smtp.example.net [198.51.100.5]) by mx.example.org with ESMTPS id 2; Mon, 1 Jan 2024 10:00:05 +0000",
+            OLDER,
+        );
+        assert!(
+            !plain
+                .iter()
+                .any(|f| f.id == "chain.authenticated-submission")
+        );
+    }
+
+    #[test]
+    fn authenticated_protocols() {
+        for protocol in ["ESMTPSA", "esmtpa", "LMTPSA", "UTF8SMTPSA", "UTF8SMTPA"] {
+            assert!(super::is_authenticated_protocol(protocol), "{protocol}");
+        }
+        for protocol in ["ESMTP", "ESMTPS", "SMTP", "HTTP", "Microsoft SMTP Server"] {
+            assert!(!super::is_authenticated_protocol(protocol), "{protocol}");
+        }
+    }
 
     #[test]
     fn clock_skew_severity_by_size() {

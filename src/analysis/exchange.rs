@@ -193,7 +193,8 @@ pub fn upstream_verdict(
         return None;
     }
 
-    // Step 2: describe each recorded value with its documented meaning.
+    // Step 2: describe each recorded value with its documented meaning, and name the
+    // ones the tenant did not record.
     let meaning = |key: &str| {
         report
             .describe()
@@ -203,27 +204,58 @@ pub fn upstream_verdict(
                 Some(meaning) => format!("{} ({meaning})", pair.value),
                 None => pair.value,
             })
-            .unwrap_or_else(|| "not recorded".to_string())
     };
-    let compauth_text = match &compauth {
-        Some((result, Some(reason))) => format!("{result} (reason {reason})"),
-        Some((result, None)) => result.clone(),
-        None => "not recorded".to_string(),
-    };
+    let mut recorded = Vec::new();
+    let mut missing = Vec::new();
+    for (key, label) in [("CAT", "category"), ("SFV", "spam verdict")] {
+        match meaning(key) {
+            Some(value) => recorded.push(format!("{label} {key}:{value}")),
+            None => missing.push(format!("{label} ({key})")),
+        }
+    }
+    let mut phrases = Vec::new();
+    if !recorded.is_empty() {
+        phrases.push(format!("{} in {}", join_and(&recorded), report.field_name));
+    }
+    match &compauth {
+        Some((result, reason)) => {
+            let reason = reason
+                .as_ref()
+                .map_or(String::new(), |reason| format!(" (reason {reason})"));
+            phrases.push(format!(
+                "compauth={result}{reason} in its Authentication-Results"
+            ));
+        }
+        None => missing.push("compauth result".into()),
+    }
+    let mut detail = format!(
+        "A Microsoft 365 tenant that handled the message before the recipient recorded {}.",
+        join_and(&phrases)
+    );
+    if !missing.is_empty() {
+        detail.push_str(&format!(" It recorded no {}.", missing.join(" and no ")));
+    }
+    detail.push_str(
+        " These stamps are not the recipient's own, so they do not count towards the score.",
+    );
     Some(
         Finding::new(
             "exchange.upstream-verdict",
             Severity::Info,
             "An upstream Microsoft 365 tenant classified the message",
-            format!(
-                "A Microsoft 365 tenant that handled the message before the recipient recorded category CAT:{}, spam verdict SFV:{} and compauth={compauth_text} in {}. These stamps are not the recipient's own, so they do not count towards the score.",
-                meaning("CAT"),
-                meaning("SFV"),
-                report.field_name
-            ),
+            detail,
         )
         .with_header(report.field_name.clone()),
     )
+}
+
+/// Joins `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// Tells whether Microsoft 365 (a business tenant or consumer Outlook.com) delivered the

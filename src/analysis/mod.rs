@@ -140,6 +140,7 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
 
     // Step 3: findings in one list, most severe first, then the score.
     let mut findings: Vec<Finding> = input.findings.clone();
+    findings.extend(source_ip_differs(reported_source_ip, origin.as_ref()));
     findings.extend(headers.findings.iter().cloned());
     findings.extend(chain.findings.iter().cloned());
     findings.extend(auth.findings.iter().cloned());
@@ -192,6 +193,27 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
 /// Uses the connecting address Exchange recorded when the Received chain gives none.
 /// Origin source name for the `Source-IP` of a feedback report.
 const FEEDBACK_SOURCE_IP: &str = "feedback report Source-IP";
+
+/// Returns a finding when a feedback report's Source-IP is not the origin read from the
+/// attached headers.
+fn source_ip_differs(
+    reported: Option<std::net::IpAddr>,
+    origin: Option<&Origin>,
+) -> Option<Finding> {
+    let reported = crate::iplist::unmap(reported?);
+    let origin_ip = crate::iplist::unmap(origin?.ip?);
+    (reported != origin_ip).then(|| {
+        Finding::new(
+            "chain.feedback-source-ip-differs",
+            Severity::Low,
+            "The feedback report's Source-IP is not the origin of the attached headers",
+            format!(
+                "The report names Source-IP {reported}, the address the reporter's systems saw the message come from (RFC 5965 section 3.2), but the attached headers give {origin_ip} as the origin. Either the attached headers stop short of the reporter's edge, or hops in them were forged; check both addresses."
+            ),
+        )
+        .with_header("Source-IP")
+    })
+}
 
 fn fallback_origin(addresses: &[FoundIp]) -> Option<Origin> {
     let preferred = [

@@ -193,11 +193,11 @@ fn rfc822_headers_part_is_original() {
     assert_eq!(block.fields[2].value, "invoice");
 }
 
-#[test]
-fn feedback_source_ip_is_origin() {
-    // An ARF report (RFC 5965) whose original headers stop before the reporter's edge; the
-    // report's Source-IP is one of the 2022 campaign's connector addresses.
-    let report = "From: abuse@example.org\r\n\
+/// An ARF report (RFC 5965) with this Source-IP, whose attached original headers have
+/// one Received field naming `received_from`.
+fn feedback_report(source_ip: &str, received_from: &str) -> String {
+    format!(
+        "From: abuse@example.org\r\n\
         Subject: FW: invoice\r\n\
         MIME-Version: 1.0\r\n\
         Content-Type: multipart/report; report-type=feedback-report; boundary=\"b1\"\r\n\
@@ -211,15 +211,23 @@ fn feedback_source_ip_is_origin() {
         \r\n\
         Feedback-Type: abuse\r\n\
         Version: 1\r\n\
-        Source-IP: 170.75.174.97\r\n\
+        Source-IP: {source_ip}\r\n\
         \r\n\
         --b1\r\n\
         Content-Type: text/rfc822-headers\r\n\
         \r\n\
-        Received: from mail.example.net by mx.example.org; Sat, 5 Dec 2026 08:00:00 +0000\r\n\
+        Received: from {received_from} by mx.example.org; Sat, 5 Dec 2026 08:00:00 +0000\r\n\
         From: billing@example.net\r\n\
         Subject: invoice\r\n\
-        --b1--\r\n";
+        --b1--\r\n"
+    )
+}
+
+#[test]
+fn feedback_source_ip_is_origin() {
+    // The original's headers stop before the reporter's edge; the report's Source-IP is
+    // one of the 2022 campaign's connector addresses.
+    let report = feedback_report("170.75.174.97", "mail.example.net");
     let read = messages(read_bytes(
         "arf.eml",
         report.as_bytes().to_vec(),
@@ -247,6 +255,36 @@ fn feedback_source_ip_is_origin() {
         "{:?}",
         original.ip_matches
     );
+    assert!(
+        !original
+            .findings
+            .iter()
+            .any(|f| f.id == "chain.feedback-source-ip-differs")
+    );
+}
+
+#[test]
+fn feedback_source_ip_other_than_origin_is_a_finding() {
+    let report = feedback_report(
+        "198.51.100.99",
+        "mail.example.net (mail.example.net [203.0.113.5])",
+    );
+    let read = messages(read_bytes("arf.eml", report.into_bytes(), None, &options()));
+    let config = crate::config::AnalysisConfig::default();
+    let original = crate::analysis::analyze(&read[1], &config).unwrap();
+    let origin = original.origin.as_ref().unwrap();
+    assert_eq!(origin.ip, Some("203.0.113.5".parse().unwrap()));
+    let finding = original
+        .findings
+        .iter()
+        .find(|f| f.id == "chain.feedback-source-ip-differs")
+        .expect("finding for a Source-IP that is not the origin");
+    assert!(
+        finding.detail.contains("198.51.100.99"),
+        "{}",
+        finding.detail
+    );
+    assert!(finding.detail.contains("203.0.113.5"), "{}", finding.detail);
 }
 
 #[test]

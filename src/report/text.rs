@@ -101,6 +101,9 @@ fn summary(out: &mut String, report: &Report, style: Style) {
             opt(attachment.wrapper_from.as_deref()),
             opt(attachment.wrapper_subject.as_deref())
         );
+        if let Some(ip) = attachment.reported_source_ip {
+            let _ = writeln!(out, "  the feedback report names Source-IP {ip}");
+        }
     }
     let message = &report.message;
     let from = match message.from_mailbox() {
