@@ -101,7 +101,59 @@ pub fn read_exchange(
     if let Some(finding) = rogue_connector(block, &section, config) {
         section.findings.push(finding);
     }
+
+    // Step 4: an origin on Microsoft's outbound relays, with the sender's address recorded
+    // by the tenant that sent the message.
+    if let Some(finding) = origin_is_microsoft_relay(&section, chain) {
+        section.findings.push(finding);
+    }
     section
+}
+
+/// Returns `exchange.origin-is-microsoft-relay` when the origin is in Microsoft's published
+/// mail ranges and an upstream tenant recorded another address as the one that connected to
+/// it. Every Microsoft 365 tenant sends through those relays, so only the tenant's record
+/// names the sender.
+fn origin_is_microsoft_relay(section: &ExchangeSection, chain: &RelayChain) -> Option<Finding> {
+    let hop = chain.boundary_hop()?;
+    if hop.provider != Some("microsoft") {
+        return None;
+    }
+    let origin_ip = chain.origin()?.ip?;
+    let from_tenant = section.connecting_ips.iter().find_map(|record| {
+        let ip = record.ip.filter(|ip| *ip != origin_ip)?;
+        let tenant = record.tenant_id.as_deref().unwrap_or("not recorded");
+        Some((
+            ip,
+            format!(
+                "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp, tenant {tenant}"
+            ),
+        ))
+    });
+    let (sender_ip, source) = from_tenant.or_else(|| {
+        section
+            .forefront
+            .iter()
+            .filter(|report| report.upstream())
+            .find_map(|report| report.connecting_ip().filter(|ip| *ip != origin_ip))
+            .map(|ip| {
+                (
+                    ip,
+                    "CIP of X-Forefront-Antispam-Report-Untrusted".to_string(),
+                )
+            })
+    })?;
+    Some(Finding::new(
+        "exchange.origin-is-microsoft-relay",
+        Severity::Info,
+        format!(
+            "The origin is a Microsoft outbound relay; the sending tenant recorded {sender_ip}"
+        ),
+        format!(
+            "Origin {origin_ip} (hop {}) is in Microsoft's published mail ranges, through which every Microsoft 365 tenant sends, so it names Microsoft, not the sender. The tenant that sent the message recorded {sender_ip} as the address that connected to it ({source}). That is the sender's own connection: report it to its network's owner, and the tenant to Microsoft.",
+            hop.index
+        ),
+    ))
 }
 
 /// Returns the trusted Forefront report: the recipient's own, not an -Untrusted copy.
@@ -405,6 +457,35 @@ mod tests {
             "{}",
             finding.detail
         );
+    }
+
+    #[test]
+    fn origin_on_microsoft_relay_names_the_sender() {
+        let text = "Received: from NAM12-DM6-obe.outbound.protection.outlook.com (52.100.166.220) by\n SN1NAM02FT0035.mail.protection.outlook.com (2603:10b6:805:66:cafe::9a) with Microsoft SMTP Server id 15.20.1.1; Fri, 27 Oct 2023 20:17:11 +0000\n\
+             Received: from sender.example.org (203.0.113.73) by\n MW2NAM12FT013.mail.protection.outlook.com (2603:10b6:a03:40:cafe::60) with Microsoft SMTP Server id 15.20.1.1; Fri, 27 Oct 2023 20:17:09 +0000\n\
+             X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp: TenantId=11111111-2222-3333-4444-555555555555;Ip=[203.0.113.73];Helo=[sender.example.org]\n\
+             From: a@example.org\n\
+             Subject: test\n\
+             \n\
+             body\n";
+        let report = analyse_text(text);
+        assert_eq!(
+            report.origin.as_ref().and_then(|o| o.ip),
+            Some("52.100.166.220".parse().unwrap())
+        );
+        let finding = finding(&report, "exchange.origin-is-microsoft-relay");
+        assert!(finding.title.contains("203.0.113.73"), "{}", finding.title);
+        assert!(
+            finding
+                .detail
+                .contains("11111111-2222-3333-4444-555555555555"),
+            "{}",
+            finding.detail
+        );
+
+        // A sender outside Microsoft's ranges is named by the origin itself.
+        let report = analyse_text(&upstream_tenant_message("192.0.2.10", "192.0.2.10"));
+        assert!(!finding_ids(&report).contains(&"exchange.origin-is-microsoft-relay"));
     }
 
     #[test]
