@@ -874,6 +874,23 @@ mod tests {
     }
 
     #[test]
+    fn no_received_is_reported() {
+        let report = analyse_text("From: a@example.com\nSubject: draft\n\nbody\n");
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "chain.no-received")
+            .expect("a chain.no-received finding");
+        assert_eq!(finding.severity, Severity::Low);
+
+        let delivered = two_hop_findings(
+            "from smtp.example.net (smtp.example.net [198.51.100.5]) by mx.example.org with ESMTPS id 2; Mon, 1 Jan 2024 10:00:05 +0000",
+            OLDER,
+        );
+        assert!(!delivered.iter().any(|f| f.id == "chain.no-received"));
+    }
+
+    #[test]
     fn authenticated_protocols() {
         for protocol in ["ESMTPSA", "esmtpa", "LMTPSA", "UTF8SMTPSA", "UTF8SMTPA"] {
             assert!(super::is_authenticated_protocol(protocol), "{protocol}");

@@ -161,6 +161,16 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     if no_transport_headers && !explained {
         findings.push(no_transport_headers_finding(input));
     }
+    // Exchange stamps without any Received field are already reported as removed routing.
+    let removed_routing = findings.iter().any(|f| f.id == "stripped.no-external-hop");
+    if !no_transport_headers && chain.hops.is_empty() && !removed_routing {
+        findings.push(Finding::new(
+            "chain.no-received",
+            Severity::Low,
+            "No Received field: the message has no relay chain",
+            "Every server that relays or delivers a message adds a Received field (RFC 5321 section 4.4), and this message has none. There is no origin to check, and the score has no routing or receiver evidence to weigh, so a low score here means unknown, not clean. The message was probably saved from a draft or a sent folder, rebuilt by a tool, or had its headers removed.",
+        ));
+    }
     let mut report = Report {
         source: input.source.clone(),
         headers,
