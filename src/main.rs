@@ -32,5 +32,7 @@ fn init_logging(verbose: u8) {
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .without_time()
+        // Module paths help only when debugging; a warning reads as `WARN <message>`.
+        .with_target(verbose > 1)
         .init();
 }
