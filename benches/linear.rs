@@ -1,5 +1,6 @@
 //! Growth of the analysis time with hostile input size: many Received fields, one very
-//! long folded field, many ARC sets, and an mbox of many small messages. Each input is
+//! long folded field, one line of semicolons (Authentication-Results and To), a DKIM `h=`
+//! list of many names, many ARC sets, and an mbox of many small messages. Each input is
 //! generated at growing sizes; time per byte that stays flat across sizes shows linear
 //! cost. Run with `cargo bench --bench linear`; the numbers are reported, never asserted.
 
@@ -36,6 +37,31 @@ fn long_folded_field(n: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// One unfolded Authentication-Results line of `n` semicolons, each an empty resinfo.
+fn authres_semicolons(n: usize) -> Vec<u8> {
+    let mut text = format!("Authentication-Results: mx.example.org{}\n", ";".repeat(n));
+    text.push_str(TAIL);
+    text.into_bytes()
+}
+
+/// One To line of `n` semicolons, each a stray group terminator for the address parser.
+fn to_semicolons(n: usize) -> Vec<u8> {
+    let mut text = format!("To: a@example.com{}\n", ";".repeat(n));
+    text.push_str(TAIL);
+    text.into_bytes()
+}
+
+/// One DKIM-Signature whose `h=` list names `n` headers, none of them present.
+fn dkim_signed_names(n: usize) -> Vec<u8> {
+    let names: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+    let mut text = format!(
+        "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s; h={}; bh=AAAA; b=AAAA\n",
+        names.join(":")
+    );
+    text.push_str(TAIL);
+    text.into_bytes()
+}
+
 fn many_arc_sets(n: usize) -> Vec<u8> {
     let mut text = String::new();
     for i in 1..=n {
@@ -67,16 +93,27 @@ fn analyse_all(bytes: &[u8], config: &AnalysisConfig) -> usize {
 
 fn linear(c: &mut Criterion) {
     let config = AnalysisConfig::default();
-    let shapes: [(&str, Generator); 4] = [
-        ("received_fields", many_received),
-        ("folded_lines", long_folded_field),
-        ("arc_sets", many_arc_sets),
-        ("mbox_messages", mbox_of),
+    let shapes: [(&str, Generator, [usize; 3]); 7] = [
+        ("received_fields", many_received, [100, 1_000, 10_000]),
+        ("folded_lines", long_folded_field, [100, 1_000, 10_000]),
+        (
+            "authres_semicolons",
+            authres_semicolons,
+            [1_000, 10_000, 100_000],
+        ),
+        ("to_semicolons", to_semicolons, [1_000, 10_000, 100_000]),
+        (
+            "dkim_signed_names",
+            dkim_signed_names,
+            [1_000, 10_000, 100_000],
+        ),
+        ("arc_sets", many_arc_sets, [100, 1_000, 10_000]),
+        ("mbox_messages", mbox_of, [100, 1_000, 10_000]),
     ];
-    for (name, generate) in shapes {
+    for (name, generate, sizes) in shapes {
         let mut group = c.benchmark_group(name);
         group.sample_size(10);
-        for n in [100, 1_000, 10_000] {
+        for n in sizes {
             let bytes = generate(n);
             group.throughput(Throughput::Bytes(bytes.len() as u64));
             group.bench_with_input(BenchmarkId::from_parameter(n), &bytes, |b, bytes| {

@@ -285,9 +285,11 @@ fn alignment_gap(report: &Report) -> Option<String> {
         return None;
     }
     // Domain names are case-insensitive, so `a.example` and `A.example` are one identity.
+    // A set keeps this linear when a message carries thousands of signatures.
+    let mut seen = std::collections::HashSet::new();
     let mut distinct: Vec<String> = Vec::new();
     for identity in identities {
-        if !distinct.iter().any(|d| d.eq_ignore_ascii_case(&identity)) {
+        if seen.insert(identity.to_ascii_lowercase()) {
             distinct.push(identity);
         }
     }

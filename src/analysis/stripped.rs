@@ -12,6 +12,7 @@ use crate::headers::HeaderBlock;
 use crate::parse::exchange::parse_header_marker;
 use crate::platform::PlatformSection;
 use crate::platform::profiles::Profile;
+use std::collections::HashSet;
 
 /// The 12 headers that the 2022 campaign's transport rules deleted, one rule each.
 pub const CAMPAIGN_2022_DELETED: [&str; 12] = [
@@ -146,13 +147,25 @@ fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mu
             .map(|(line, s)| ("ARC-Message-Signature", *line, &s.h)),
     );
 
+    // Sets keep this linear: an `h=` list can name hundreds of thousands of headers.
+    let present: HashSet<String> = block
+        .fields
+        .iter()
+        .map(|h| h.name.to_ascii_lowercase())
+        .collect();
     for (field, line, signed) in signatures {
         let mut missing: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut oversigns = false;
         for name in signed {
             let name = name.trim();
-            let absent = !block.contains(name);
-            if absent && !missing.iter().any(|m| m.eq_ignore_ascii_case(name)) {
+            let lower = name.to_ascii_lowercase();
+            if present.contains(&lower) {
+                oversigns |= !seen.insert(lower);
+            } else if seen.insert(lower) {
                 missing.push(name.to_string());
+            } else {
+                oversigns = true;
             }
         }
 
@@ -163,9 +176,6 @@ fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mu
         // and Resent-*. So only the headers every signed message carries count as removed.
         // Exchange's header firewall removes X-MS-Exchange-* fields at organisation
         // boundaries after signing.
-        let oversigns = signed
-            .iter()
-            .any(|n| signed.iter().filter(|m| m.eq_ignore_ascii_case(n)).count() > 1);
         let expected = |name: &String| {
             let name = name.to_ascii_lowercase();
             oversigns
@@ -205,20 +215,27 @@ fn signed_missing_finding(
     missing: Vec<String>,
     explanation: &str,
 ) -> Finding {
+    let shown = &missing[..missing.len().min(MAX_NAMES_SHOWN)];
+    let mut names = shown.join(", ");
+    if missing.len() > shown.len() {
+        names.push_str(&format!(" and {} more", missing.len() - shown.len()));
+    }
     let mut finding = Finding::new(
         id,
         severity,
         format!("Header covered by a {field} is absent"),
         format!(
-            "The {field} at line {line} signed {}, which the message does not have. {explanation}",
-            missing.join(", ")
+            "The {field} at line {line} signed {names}, which the message does not have. {explanation}"
         ),
     );
-    for name in missing {
-        finding = finding.with_header(name);
+    for name in shown {
+        finding = finding.with_header(name.clone());
     }
     finding
 }
+
+/// Absent header names listed in one finding; a hostile `h=` list can name thousands.
+const MAX_NAMES_SHOWN: usize = 20;
 
 /// Step 3: ARC sets missing one of their three fields.
 fn arc_sets_incomplete(arc: &ArcChain, findings: &mut Vec<Finding>) {
@@ -359,6 +376,27 @@ fn no_external_hop(chain: &RelayChain, exchange: bool, findings: &mut Vec<Findin
 #[cfg(test)]
 mod signed_header_tests {
     use crate::analysis::test_support::analyse_text;
+
+    #[test]
+    fn long_signed_list_names_twenty() {
+        let names: Vec<String> = (0..5_000).map(|i| format!("x{i}")).collect();
+        let text = format!(
+            "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; h={}; bh=AAAA; b=AAAA\nFrom: a@example.org\nSubject: s\n\nbody\n",
+            names.join(":")
+        );
+        let report = analyse_text(&text);
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "stripped.signed-header-absent")
+            .expect("the absent signed headers");
+        assert_eq!(finding.headers.len(), 20);
+        assert!(
+            finding.detail.contains("x19 and 4980 more"),
+            "{}",
+            finding.detail
+        );
+    }
 
     #[test]
     fn only_always_present_headers_count_as_removed() {
