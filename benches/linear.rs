@@ -37,21 +37,21 @@ fn long_folded_field(n: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
-/// One unfolded Authentication-Results line of `n` semicolons, each an empty resinfo.
+/// Builds one unfolded Authentication-Results line of `n` semicolons, each an empty resinfo.
 fn authres_semicolons(n: usize) -> Vec<u8> {
     let mut text = format!("Authentication-Results: mx.example.org{}\n", ";".repeat(n));
     text.push_str(TAIL);
     text.into_bytes()
 }
 
-/// One To line of `n` semicolons, each a stray group terminator for the address parser.
+/// Builds one To line of `n` semicolons, each a stray group terminator for the address parser.
 fn to_semicolons(n: usize) -> Vec<u8> {
     let mut text = format!("To: a@example.com{}\n", ";".repeat(n));
     text.push_str(TAIL);
     text.into_bytes()
 }
 
-/// One DKIM-Signature whose `h=` list names `n` headers, none of them present.
+/// Builds one DKIM-Signature whose `h=` list names `n` headers, none of them present.
 fn dkim_signed_names(n: usize) -> Vec<u8> {
     let names: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
     let mut text = format!(

@@ -215,10 +215,10 @@ fn signed_missing_finding(
     missing: Vec<String>,
     explanation: &str,
 ) -> Finding {
-    let shown = &missing[..missing.len().min(MAX_NAMES_SHOWN)];
-    let mut names = shown.join(", ");
-    if missing.len() > shown.len() {
-        names.push_str(&format!(" and {} more", missing.len() - shown.len()));
+    let listed = &missing[..missing.len().min(MAX_NAMES_SHOWN)];
+    let mut names = listed.join(", ");
+    if missing.len() > listed.len() {
+        names.push_str(&format!(" and {} more", missing.len() - listed.len()));
     }
     let mut finding = Finding::new(
         id,
@@ -228,7 +228,7 @@ fn signed_missing_finding(
             "The {field} at line {line} signed {names}, which the message does not have. {explanation}"
         ),
     );
-    for name in shown {
+    for name in listed {
         finding = finding.with_header(name.clone());
     }
     finding
