@@ -189,9 +189,13 @@ pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
 /// Tells whether a `with` protocol means the client authenticated (RFC 3848: ESMTPA,
 /// ESMTPSA, LMTPA, LMTPSA and their UTF8 forms of RFC 6531).
 fn is_authenticated_protocol(protocol: &str) -> bool {
-    let upper = protocol.to_ascii_uppercase();
-    let base = upper.strip_prefix("UTF8").unwrap_or(&upper);
-    ["ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "SMTPA", "SMTPSA"].contains(&base)
+    let base = match protocol.get(..4) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("UTF8") => &protocol[4..],
+        _ => protocol,
+    };
+    ["ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "SMTPA", "SMTPSA"]
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case(base))
 }
 
 /// Reports the oldest hop outside the recipient's systems where the client logged in to

@@ -193,8 +193,8 @@ fn rfc822_headers_part_is_original() {
     assert_eq!(block.fields[2].value, "invoice");
 }
 
-/// An ARF report (RFC 5965) with this Source-IP, whose attached original headers have
-/// one Received field naming `received_from`.
+/// Builds an ARF report (RFC 5965) with this Source-IP, whose attached original headers
+/// have one Received field naming `received_from`.
 fn feedback_report(source_ip: &str, received_from: &str) -> String {
     format!(
         "From: abuse@example.org\r\n\
@@ -264,7 +264,7 @@ fn feedback_source_ip_is_origin() {
 }
 
 #[test]
-fn feedback_source_ip_other_than_origin_is_a_finding() {
+fn feedback_source_ip_differs_from_origin() {
     let report = feedback_report(
         "198.51.100.99",
         "mail.example.net (mail.example.net [203.0.113.5])",

@@ -213,9 +213,9 @@ impl Verifier {
     }
 
     /// Before the first lookup of the run, queries the server for the root zone's NS records.
-    /// A server that does not answer is marked down at the cost of one timeout, instead of
-    /// one timeout for each of the first message's lookups (DKIM keys, ARC, SPF, DMARC and
-    /// reverse DNS). Scan workers that arrive meanwhile wait for the answer.
+    /// A server that does not respond is marked down at the cost of one query and its retry,
+    /// instead of timeouts for each of the first message's lookups (DKIM keys, ARC, SPF,
+    /// DMARC and reverse DNS). Scan workers that arrive meanwhile wait for the probe.
     fn probe_server(&self) {
         if !self.store_is_live() {
             return;
