@@ -4,6 +4,7 @@
 
 use crate::analysis::score::Weights;
 use crate::headers::ParseOptions;
+use crate::input::InputOptions;
 use crate::iplist::{IpList, IpListEntry, builtin_lists, parse_net};
 use crate::platform::profiles::{AlwaysHeader, HeaderClass, Profile, SometimesHeader, profiles};
 use serde::Deserialize;
@@ -111,6 +112,9 @@ pub struct ConfigFile {
     /// Changes to the built-in platform profiles, by profile id.
     #[serde(default)]
     pub profiles: BTreeMap<Spanned<String>, ProfileOverride>,
+    /// Resource limits. A command-line option overrides the same limit given here.
+    #[serde(default)]
+    pub limits: FileLimits,
     /// The file's text, kept to turn value positions into line numbers.
     #[serde(skip)]
     source: String,
@@ -141,7 +145,76 @@ pub struct ProfileOverride {
     pub always: Vec<Spanned<String>>,
 }
 
+/// The `[limits]` table: the resource limits of the command line, with `_` for `-`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub max_message_bytes: Option<Spanned<u64>>,
+    pub max_header_bytes: Option<Spanned<u64>>,
+    pub max_header_fields: Option<Spanned<u64>>,
+    pub max_hops: Option<Spanned<u64>>,
+    pub max_addresses: Option<Spanned<u64>>,
+    pub max_attachment_depth: Option<Spanned<u64>>,
+    pub max_msg_stream_bytes: Option<Spanned<u64>>,
+}
+
+/// Smallest byte limit accepted for messages and header blocks: below it not even a short
+/// header block fits, and every message would look empty.
+pub const MIN_BYTE_LIMIT: usize = 1024;
+
 impl ConfigFile {
+    /// Applies the `[limits]` values that concern reading inputs to `options`.
+    pub fn apply_input_limits(
+        &self,
+        options: &mut InputOptions,
+        path: &Path,
+    ) -> Result<(), ConfigError> {
+        let limits = &self.limits;
+        if let Some(value) = &limits.max_message_bytes {
+            options.max_message_bytes = self.byte_limit("max_message_bytes", value, path)?;
+        }
+        if let Some(value) = &limits.max_attachment_depth {
+            options.max_attachment_depth = self.count_limit("max_attachment_depth", value, path)?;
+        }
+        if let Some(value) = &limits.max_msg_stream_bytes {
+            options.max_msg_stream_bytes = *value.get_ref();
+        }
+        Ok(())
+    }
+
+    /// Returns a byte limit of `[limits]`, refusing one below [`MIN_BYTE_LIMIT`].
+    fn byte_limit(
+        &self,
+        key: &str,
+        value: &Spanned<u64>,
+        path: &Path,
+    ) -> Result<usize, ConfigError> {
+        match usize::try_from(*value.get_ref()) {
+            Ok(bytes) if bytes >= MIN_BYTE_LIMIT => Ok(bytes),
+            _ => Err(ConfigError::Value {
+                key: format!("limits.{key}"),
+                value: value.get_ref().to_string(),
+                location: self.location(path, value.span().start),
+                reason: format!("expected a number of bytes of at least {MIN_BYTE_LIMIT}"),
+            }),
+        }
+    }
+
+    /// Returns a count limit of `[limits]`, refusing one this machine cannot hold.
+    fn count_limit(
+        &self,
+        key: &str,
+        value: &Spanned<u64>,
+        path: &Path,
+    ) -> Result<usize, ConfigError> {
+        usize::try_from(*value.get_ref()).map_err(|_| ConfigError::Value {
+            key: format!("limits.{key}"),
+            value: value.get_ref().to_string(),
+            location: self.location(path, value.span().start),
+            reason: "too large for this machine".into(),
+        })
+    }
+
     /// Reads and parses a config file; errors name the file, key and line.
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let display = path.display().to_string();
@@ -268,6 +341,20 @@ impl AnalysisConfig {
                     location: file.location(path, key.span().start),
                     reason,
                 })?;
+        }
+        let limits = &file.limits;
+        if let Some(value) = &limits.max_header_bytes {
+            self.parse.limits.max_header_bytes =
+                file.byte_limit("max_header_bytes", value, path)?;
+        }
+        if let Some(value) = &limits.max_header_fields {
+            self.parse.limits.max_fields = file.count_limit("max_header_fields", value, path)?;
+        }
+        if let Some(value) = &limits.max_hops {
+            self.max_hops = file.count_limit("max_hops", value, path)?;
+        }
+        if let Some(value) = &limits.max_addresses {
+            self.max_addresses = file.count_limit("max_addresses", value, path)?;
         }
         if !file.profiles.is_empty() {
             let mut profiles = self.profiles.as_ref().clone();

@@ -93,8 +93,7 @@ pub struct Evaluation {
 /// Runs `eval`.
 pub fn run(args: &EvalArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut out = crate::cli::output::stdout()?;
-    let config = args.analysis.resolve()?;
-    let options = args.analysis.input_options();
+    let (config, options) = args.analysis.resolve()?;
     for (flag, path) in args
         .ham
         .iter()

@@ -53,8 +53,7 @@ struct Totals {
 pub fn run(args: &InspectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     crate::cli::check_stdin_once(&args.paths)?;
     let mut out = crate::cli::output::stdout()?;
-    let config = args.analysis.resolve()?;
-    let options = args.analysis.input_options();
+    let (config, options) = args.analysis.resolve()?;
     let verifier = match args.online.resolve()? {
         Some(verify_options) => Some(crate::verify::Verifier::new(verify_options)?),
         None => None,

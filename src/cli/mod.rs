@@ -8,7 +8,8 @@ pub mod output;
 pub mod profiles;
 pub mod scan;
 
-use crate::config::{AnalysisConfig, ConfigError, ConfigFile};
+use crate::config::{AnalysisConfig, ConfigError, ConfigFile, MIN_BYTE_LIMIT};
+use crate::input::{AttachedMessages, InputOptions};
 use crate::iplist::IpList;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -77,31 +78,36 @@ pub struct AnalysisArgs {
 }
 
 /// Resource limits for hostile input. Each limit that is hit is reported as a finding or
-/// an error record; none truncates silently.
+/// an error record; none truncates silently. An option overrides the same limit in the
+/// `[limits]` table of the config file. A test checks that each `[default: N]` below is the
+/// library's default.
 #[derive(Debug, Args, Clone)]
 pub struct LimitArgs {
     /// Messages larger than this many bytes are cut to their header block (also the limit
-    /// for one message of an mbox); at least 1024.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, value_parser = parse_byte_limit)]
-    pub max_message_bytes: usize,
-    /// Header parsing stops after this many bytes of header block; at least 1024.
-    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024, value_parser = parse_byte_limit)]
-    pub max_header_bytes: usize,
-    /// Header parsing stops after this many header fields.
-    #[arg(long, value_name = "N", default_value_t = 50_000)]
-    pub max_header_fields: usize,
-    /// Only the newest N Received fields are analysed.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub max_hops: usize,
-    /// Only the first N addresses of each From, Reply-To and To field are analysed.
-    #[arg(long, value_name = "N", default_value_t = crate::parse::address::DEFAULT_MAX_MAILBOXES)]
-    pub max_addresses: usize,
-    /// Attached messages are followed to this nesting depth.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub max_attachment_depth: usize,
-    /// A .msg file with a stream larger than this many bytes is an error record.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
-    pub max_msg_stream_bytes: u64,
+    /// for one message of an mbox); at least 1024 [default: 67108864].
+    #[arg(long, value_name = "BYTES", value_parser = parse_byte_limit)]
+    pub max_message_bytes: Option<usize>,
+    /// Header parsing stops after this many bytes of header block; at least 1024
+    /// [default: 8388608].
+    #[arg(long, value_name = "BYTES", value_parser = parse_byte_limit)]
+    pub max_header_bytes: Option<usize>,
+    /// Header parsing stops after this many header fields [default: 50000].
+    #[arg(long, value_name = "N")]
+    pub max_header_fields: Option<usize>,
+    /// Only the newest N Received fields are analysed [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub max_hops: Option<usize>,
+    /// Only the first N addresses of each From, Reply-To and To field are analysed
+    /// [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub max_addresses: Option<usize>,
+    /// Attached messages are followed to this nesting depth [default: 4].
+    #[arg(long, value_name = "N")]
+    pub max_attachment_depth: Option<usize>,
+    /// A .msg file with a stream larger than this many bytes is an error record
+    /// [default: 67108864].
+    #[arg(long, value_name = "BYTES")]
+    pub max_msg_stream_bytes: Option<u64>,
 }
 
 /// Options of re-verification with `--online`.
@@ -154,10 +160,6 @@ impl OnlineArgs {
         }))
     }
 }
-
-/// Smallest byte limit accepted: below it not even a short header block fits, and every
-/// message would look empty.
-const MIN_BYTE_LIMIT: usize = 1024;
 
 fn parse_byte_limit(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -219,9 +221,11 @@ pub enum ExitCode {
 
 impl AnalysisArgs {
     /// Resolves the arguments and config file into an analysis configuration.
-    pub fn resolve(&self) -> Result<AnalysisConfig, ConfigError> {
+    /// An option overrides the config file, which overrides the defaults.
+    pub fn resolve(&self) -> Result<(AnalysisConfig, InputOptions), ConfigError> {
         let mut config = AnalysisConfig::default();
-        resolve_config_file(&mut config, self.config.as_deref())?;
+        let mut input = InputOptions::default();
+        resolve_config_file(&mut config, &mut input, self.config.as_deref())?;
         for domain in &self.org_domains {
             config.add_org_domain(domain);
         }
@@ -237,27 +241,35 @@ impl AnalysisArgs {
                 .map(|id| id.to_ascii_lowercase()),
         );
         config.parse.pasted_headers = self.pasted_headers;
-        config.parse.limits.max_header_bytes = self.limits.max_header_bytes;
-        config.parse.limits.max_fields = self.limits.max_header_fields;
-        config.max_hops = self.limits.max_hops;
-        config.max_addresses = self.limits.max_addresses;
-        Ok(config)
-    }
-
-    /// Returns the input options these arguments select.
-    pub fn input_options(&self) -> crate::input::InputOptions {
-        crate::input::InputOptions {
-            attached: if self.outer {
-                crate::input::AttachedMessages::WrapperOnly
-            } else if self.attached_only {
-                crate::input::AttachedMessages::OriginalsOnly
-            } else {
-                crate::input::AttachedMessages::Both
-            },
-            max_message_bytes: self.limits.max_message_bytes,
-            max_attachment_depth: self.limits.max_attachment_depth,
-            max_msg_stream_bytes: self.limits.max_msg_stream_bytes,
+        let limits = &self.limits;
+        let set = |target: &mut usize, value: Option<usize>| {
+            if let Some(value) = value {
+                *target = value;
+            }
+        };
+        set(
+            &mut config.parse.limits.max_header_bytes,
+            limits.max_header_bytes,
+        );
+        set(
+            &mut config.parse.limits.max_fields,
+            limits.max_header_fields,
+        );
+        set(&mut config.max_hops, limits.max_hops);
+        set(&mut config.max_addresses, limits.max_addresses);
+        set(&mut input.max_message_bytes, limits.max_message_bytes);
+        set(&mut input.max_attachment_depth, limits.max_attachment_depth);
+        if let Some(bytes) = limits.max_msg_stream_bytes {
+            input.max_msg_stream_bytes = bytes;
         }
+        input.attached = if self.outer {
+            AttachedMessages::WrapperOnly
+        } else if self.attached_only {
+            AttachedMessages::OriginalsOnly
+        } else {
+            AttachedMessages::Both
+        };
+        Ok((config, input))
     }
 }
 
@@ -275,6 +287,7 @@ pub fn check_stdin_once(paths: &[PathBuf]) -> Result<(), String> {
 /// Applies the config file `path`, or ./mailtrace.toml when no path is given and it exists.
 pub fn resolve_config_file(
     config: &mut AnalysisConfig,
+    input: &mut InputOptions,
     path: Option<&Path>,
 ) -> Result<(), ConfigError> {
     let default_file = Path::new("mailtrace.toml");
@@ -295,6 +308,7 @@ pub fn resolve_config_file(
     };
     if let Some(path) = file {
         let parsed = ConfigFile::load(path)?;
+        parsed.apply_input_limits(input, path)?;
         config.apply_file(parsed, path)?;
     }
     Ok(())
@@ -342,4 +356,99 @@ fn is_broken_pipe(error: &(dyn std::error::Error + 'static)) -> bool {
     error
         .downcast_ref::<std::io::Error>()
         .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The `[default: N]` written in each limit's help is the library's default.
+    #[test]
+    fn limit_help_names_the_library_defaults() {
+        let config = AnalysisConfig::default();
+        let input = InputOptions::default();
+        let expected: [(&str, u64); 7] = [
+            ("max-message-bytes", input.max_message_bytes as u64),
+            (
+                "max-header-bytes",
+                config.parse.limits.max_header_bytes as u64,
+            ),
+            ("max-header-fields", config.parse.limits.max_fields as u64),
+            ("max-hops", config.max_hops as u64),
+            ("max-addresses", config.max_addresses as u64),
+            ("max-attachment-depth", input.max_attachment_depth as u64),
+            ("max-msg-stream-bytes", input.max_msg_stream_bytes),
+        ];
+        let command = Cli::command();
+        let scan = command.find_subcommand("scan").expect("scan subcommand");
+        for (name, default) in expected {
+            let arg = scan
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(name))
+                .unwrap_or_else(|| panic!("no --{name}"));
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            assert!(
+                help.contains(&format!("[default: {default}]")),
+                "--{name} help {help:?} does not name the default {default}"
+            );
+        }
+    }
+
+    /// A limit in the config file applies, and the same option on the command line wins.
+    #[test]
+    fn option_overrides_config_file_limit() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("mailtrace.toml");
+        std::fs::write(
+            &path,
+            "[limits]\nmax_hops = 7\nmax_message_bytes = 4096\nmax_attachment_depth = 2\n",
+        )
+        .expect("write config");
+        let config_arg = path.display().to_string();
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["mailtrace", "scan", "--config", &config_arg];
+            argv.extend_from_slice(extra);
+            argv.push("x.eml");
+            match Cli::try_parse_from(argv).expect("arguments parse").command {
+                Command::Scan(args) => args.analysis.resolve().expect("config resolves"),
+                _ => unreachable!("scan was parsed"),
+            }
+        };
+        let (config, input) = parse(&[]);
+        assert_eq!(config.max_hops, 7);
+        assert_eq!(input.max_message_bytes, 4096);
+        assert_eq!(input.max_attachment_depth, 2);
+        assert_eq!(
+            config.max_addresses,
+            AnalysisConfig::default().max_addresses
+        );
+        let (config, input) = parse(&["--max-hops", "3", "--max-message-bytes", "2048"]);
+        assert_eq!(config.max_hops, 3);
+        assert_eq!(input.max_message_bytes, 2048);
+        assert_eq!(input.max_attachment_depth, 2);
+    }
+
+    /// A byte limit below the minimum and an unknown key are refused with the file's line.
+    #[test]
+    fn config_file_limit_errors_name_key_and_line() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("mailtrace.toml");
+        let resolve = |text: &str| {
+            std::fs::write(&path, text).expect("write config");
+            let mut config = AnalysisConfig::default();
+            let mut input = InputOptions::default();
+            resolve_config_file(&mut config, &mut input, Some(&path))
+                .expect_err("config is refused")
+                .to_string()
+        };
+        let error = resolve("org_domains = []\n[limits]\nmax_header_bytes = 10\n");
+        assert!(error.contains("limits.max_header_bytes"), "{error}");
+        assert!(error.contains("line 3"), "{error}");
+        assert!(error.contains("at least 1024"), "{error}");
+        let error = resolve("[limits]\nmax_hop = 10\n");
+        assert!(error.contains("unknown field `max_hop`"), "{error}");
+        let error = resolve("[limits]\nmax_hops = -1\n");
+        assert!(error.contains("line 2"), "{error}");
+    }
 }

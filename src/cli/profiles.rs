@@ -24,7 +24,9 @@ pub struct ProfilesArgs {
 pub fn run(args: &ProfilesArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut out = crate::cli::output::stdout()?;
     let mut config = AnalysisConfig::default();
-    resolve_config_file(&mut config, args.config.as_deref())?;
+    // The limits of the file do not change the profiles; they are checked all the same.
+    let mut input = crate::input::InputOptions::default();
+    resolve_config_file(&mut config, &mut input, args.config.as_deref())?;
     let profiles = config.profiles.as_ref();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(profiles)?)?;

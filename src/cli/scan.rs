@@ -169,8 +169,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(path) => Destination::File(path),
         None => Destination::Stdout(output::stdout()?),
     };
-    let config = args.analysis.resolve()?;
-    let options = args.analysis.input_options();
+    let (config, options) = args.analysis.resolve()?;
     let verifier = match args.online.resolve()? {
         Some(verify_options) => Some(crate::verify::Verifier::new(verify_options)?),
         None => None,
