@@ -196,12 +196,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     if args.format == ScanFormat::Csv {
         writeln!(out, "{CSV_HEADER}")?;
-    } else if args.format == ScanFormat::Table {
-        writeln!(
-            out,
-            "{:<7} {:>5}  {:<28} {:<39} ip-list-matches  score-reasons  findings  location",
-            "verdict", "score", "from-domain", "origin-ip"
-        )?;
+    } else if args.format == ScanFormat::Table && !args.sort {
+        // Sorted output writes the header with the rows, padded to the same widths.
+        writeln!(out, "{}", join_cells(&table_header(), None))?;
     }
 
     // Step 1: analyse, writing lines as they come (or keeping them for sorting).
@@ -248,8 +245,19 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     // Step 2: sorted lines, then the summary.
     sorted.sort();
-    for (_, line) in &sorted {
-        writeln!(out, "{line}")?;
+    if format == ScanFormat::Table {
+        let header = table_header();
+        let widths = cell_widths(
+            std::iter::once(header.as_str()).chain(sorted.iter().map(|(_, line)| line.as_str())),
+        );
+        writeln!(out, "{}", join_cells(&header, Some(&widths)))?;
+        for (_, line) in &sorted {
+            writeln!(out, "{}", join_cells(line, Some(&widths)))?;
+        }
+    } else {
+        for (_, line) in &sorted {
+            writeln!(out, "{line}")?;
+        }
     }
     match format {
         ScanFormat::Jsonl => writeln!(out, "{}", summary.to_json())?,
@@ -349,7 +357,14 @@ impl Sink<'_> {
     fn emit(&mut self, key: SortKey, line: String) {
         if self.args.sort {
             self.sorted.push((key, line));
-        } else if self.write_error.is_none()
+            return;
+        }
+        let line = if self.args.format == ScanFormat::Table {
+            join_cells(&line, None)
+        } else {
+            line
+        };
+        if self.write_error.is_none()
             && let Err(error) = writeln!(self.out, "{line}")
         {
             self.write_error = Some(error);
@@ -453,17 +468,84 @@ fn table_row(report: &Report, digest: &Digest) -> String {
         .into_iter()
         .map(str::to_string)
         .collect();
-    escape_terminal(&format!(
-        "{:<7} {:>5}  {:<FROM_WIDTH$} {:<39} {}  {}  {}  {}",
+    let fixed = format!(
+        "{:<7} {:>5}  {:<FROM_WIDTH$} {:<39}",
         digest.verdict.as_str(),
         digest.score,
         from,
         origin,
+    );
+    [
+        fixed,
         matches,
         or_dash(score_reasons(report, "+")),
         or_dash(findings),
-        location(report)
-    ))
+        location(report),
+    ]
+    .map(|cell| escape_terminal(&cell))
+    .join(&CELL_BREAK.to_string())
+}
+
+/// Separator of the cells of a table row until the row is written. Cells are escaped for
+/// the terminal, which turns a tab in header text into `\t`, so no cell contains one.
+const CELL_BREAK: char = '\t';
+
+/// Widest cell that sorted table output pads to. A wider cell is written whole and moves
+/// the rest of its row to the right.
+const MAX_PADDED_WIDTH: usize = 60;
+
+/// Returns the table header in the form of [`table_row`].
+fn table_header() -> String {
+    let fixed = format!(
+        "{:<7} {:>5}  {:<FROM_WIDTH$} {:<39}",
+        "verdict", "score", "from-domain", "origin-ip"
+    );
+    [
+        fixed.as_str(),
+        "ip-list-matches",
+        "score-reasons",
+        "findings",
+        "location",
+    ]
+    .join(&CELL_BREAK.to_string())
+}
+
+/// Returns, for each cell but the last, the width of its widest instance in `lines`, up to
+/// [`MAX_PADDED_WIDTH`].
+fn cell_widths<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<usize> {
+    let mut widths: Vec<usize> = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(CELL_BREAK).collect();
+        let padded = cells.len().saturating_sub(1);
+        if widths.len() < padded {
+            widths.resize(padded, 0);
+        }
+        for (width, cell) in widths.iter_mut().zip(&cells[..padded]) {
+            *width = (*width).max(cell.chars().count().min(MAX_PADDED_WIDTH));
+        }
+    }
+    widths
+}
+
+/// Joins the cells of a table row with two spaces, after padding each to its width in
+/// `widths` when given. Streamed rows are not padded, because later rows are not known yet.
+fn join_cells(line: &str, widths: Option<&[usize]>) -> String {
+    let mut out = String::with_capacity(line.len() + 16);
+    let cells: Vec<&str> = line.split(CELL_BREAK).collect();
+    for (index, cell) in cells.iter().enumerate() {
+        if index > 0 {
+            // The fixed columns end in padding of their own, so one space follows them.
+            out.push_str(if index == 1 { " " } else { "  " });
+        }
+        out.push_str(cell);
+        let is_last = index + 1 == cells.len();
+        if let (Some(widths), false) = (widths, is_last) {
+            let width = widths.get(index).copied().unwrap_or(0);
+            let used = cell.chars().count();
+            out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+        }
+    }
+    out
 }
 
 /// Returns the signals behind the spoof score as `id` `separator` `points`, largest first,
@@ -547,7 +629,10 @@ fn csv_field(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{csv_field, csv_row, keep_end, table_row};
+    use super::{
+        CELL_BREAK, MAX_PADDED_WIDTH, cell_widths, csv_field, csv_row, join_cells, keep_end,
+        table_header, table_row,
+    };
     use crate::analysis::test_support::analyse_text;
     use crate::scan::summary::Digest;
 
@@ -586,6 +671,48 @@ mod tests {
             "{rows:?}"
         );
         assert_eq!(column(rows[0].clone()), column(rows[1].clone()), "{rows:?}");
+    }
+
+    /// Sorted table output pads each list column to its widest cell, so the columns after
+    /// it line up. A cell wider than the cap is written whole.
+    #[test]
+    fn sorted_table_cells_line_up() {
+        let separator = CELL_BREAK.to_string();
+        let rows = [
+            ["fixed", "a", "bbbb", "c", "loc1"].join(&separator),
+            ["fixed", "aaaaa", "b", "cc", "loc2"].join(&separator),
+        ];
+        let widths = cell_widths(rows.iter().map(String::as_str));
+        assert_eq!(widths, [5, 5, 4, 2]);
+        assert_eq!(
+            join_cells(&rows[0], Some(&widths)),
+            "fixed a      bbbb  c   loc1"
+        );
+        assert_eq!(
+            join_cells(&rows[1], Some(&widths)),
+            "fixed aaaaa  b     cc  loc2"
+        );
+        assert_eq!(join_cells(&rows[0], None), "fixed a  bbbb  c  loc1");
+
+        let wide = "x".repeat(MAX_PADDED_WIDTH + 10);
+        let rows = [
+            ["f", &wide, "y"].join(&separator),
+            ["f", "z", "y"].join(&separator),
+        ];
+        let widths = cell_widths(rows.iter().map(String::as_str));
+        assert_eq!(widths, [1, MAX_PADDED_WIDTH]);
+        assert_eq!(join_cells(&rows[0], Some(&widths)), format!("f {wide}  y"));
+    }
+
+    /// A tab in a file name is escaped, so it cannot split a table row into extra cells.
+    #[test]
+    fn table_row_cells_survive_tab_in_path() {
+        let mut report = analyse_text("From: a@example.com\n\nbody\n");
+        report.source.path = "evidence\tfolder/a.eml".into();
+        let row = table_row(&report, &Digest::from_report(&report));
+        let cells = row.split(CELL_BREAK).count();
+        assert_eq!(cells, table_header().split(CELL_BREAK).count(), "{row:?}");
+        assert!(row.ends_with("evidence\\tfolder/a.eml"), "{row:?}");
     }
 
     #[test]
