@@ -198,6 +198,12 @@ fn is_authenticated_protocol(protocol: &str) -> bool {
         .any(|name| name.eq_ignore_ascii_case(base))
 }
 
+/// Tells whether a `with` protocol is Exchange's mailbox submission (`with mapi`), which
+/// Outlook and Outlook on the web use after the user has logged in to the mailbox.
+fn is_mailbox_submission(protocol: &str) -> bool {
+    protocol.eq_ignore_ascii_case("mapi")
+}
+
 /// Reports the oldest hop outside the recipient's systems where the client logged in to
 /// submit the message: the sender's own connection to its mail provider.
 fn authenticated_submission(hops: &[Hop]) -> Option<Finding> {
@@ -207,26 +213,36 @@ fn authenticated_submission(hops: &[Hop]) -> Option<Finding> {
                 .received
                 .protocol
                 .as_deref()
-                .is_some_and(is_authenticated_protocol)
+                .is_some_and(|p| is_authenticated_protocol(p) || is_mailbox_submission(p))
     })?;
-    let client = hop
-        .received
-        .from_ip
-        .map_or_else(|| "an unnamed address".to_string(), |ip| ip.to_string());
-    let server = hop.received.by_host.as_deref().unwrap_or("the server");
+    let protocol = hop.received.protocol.as_deref().unwrap_or_default();
+    let server = quoted(hop.received.by_host.as_deref().unwrap_or("the server"));
+    let title = format!(
+        "The sender logged in to submit the message (hop {})",
+        hop.index
+    );
+    let compromised =
+        "When the message is phishing, that account is compromised or was made by the attacker";
+    let detail = if is_mailbox_submission(protocol) {
+        format!(
+            "Hop {} was received with {protocol}: a mailbox client (Outlook or Outlook on the web) logged in to the Exchange mailbox on {server} and sent the message from it. {compromised}, and the mailbox's organisation is the one to tell.",
+            hop.index
+        )
+    } else {
+        let client = hop
+            .received
+            .from_ip
+            .map_or_else(|| "an unnamed address".to_string(), |ip| ip.to_string());
+        format!(
+            "Hop {} was received with {protocol} (RFC 3848): the client at {client} logged in to {server} before handing over the message, as a mailbox user does to send mail. {compromised}, and {client} is the sender's own connection: the address to report to its network's owner.",
+            hop.index
+        )
+    };
     Some(Finding::new(
         "chain.authenticated-submission",
         Severity::Info,
-        format!(
-            "The sender logged in to submit the message (hop {})",
-            hop.index
-        ),
-        format!(
-            "Hop {} was received with {} (RFC 3848): the client at {client} logged in to {} before handing over the message, as a mailbox user does to send mail. When the message is phishing, that account is compromised or was made by the attacker, and {client} is the sender's own connection: the address to report to its network's owner.",
-            hop.index,
-            hop.received.protocol.as_deref().unwrap_or_default(),
-            quoted(server),
-        ),
+        title,
+        detail,
     ))
 }
 
@@ -892,6 +908,29 @@ mod tests {
             OLDER,
         );
         assert!(!delivered.iter().any(|f| f.id == "chain.no-received"));
+    }
+
+    /// Exchange's `with mapi` hop is a mailbox client's submission after its login.
+    #[test]
+    fn mapi_submission_is_authenticated() {
+        // The sending tenant's mailbox submission, then its outbound relay to the recipient.
+        let findings = two_hop_findings(
+            "from EUR01-AB1-obe.outbound.protection.outlook.com (mail-ab1eur01on2101.outbound.protection.outlook.com [40.107.1.101]) by mx.example.org with ESMTPS id 2; Mon, 1 Jan 2024 10:00:05 +0000",
+            "from AB1PR01MB0001.eurprd01.prod.exchangelabs.com ([fe80::1%5]) by AB1PR01MB0001.eurprd01.prod.exchangelabs.com ([fe80::1%5]) with mapi id 15.20.1; Mon, 1 Jan 2024 10:00:00 +0000",
+        );
+        let finding = findings
+            .iter()
+            .find(|f| f.id == "chain.authenticated-submission")
+            .expect("a chain.authenticated-submission finding");
+        assert!(finding.title.contains("hop 1"), "{}", finding.title);
+        assert!(finding.detail.contains("with mapi"), "{}", finding.detail);
+        assert!(
+            finding.detail.contains("mailbox client"),
+            "{}",
+            finding.detail
+        );
+        assert!(super::is_mailbox_submission("MAPI"));
+        assert!(!super::is_mailbox_submission("HTTP"));
     }
 
     #[test]

@@ -104,17 +104,22 @@ pub fn read_exchange(
 
     // Step 4: an origin on Microsoft's outbound relays, with the sender's address recorded
     // by the tenant that sent the message.
-    if let Some(finding) = origin_is_microsoft_relay(&section, chain) {
+    if let Some(finding) = origin_is_microsoft_relay(&section, block, chain, platforms) {
         section.findings.push(finding);
     }
     section
 }
 
 /// Returns `exchange.origin-is-microsoft-relay` when the origin is in Microsoft's published
-/// mail ranges and an upstream tenant recorded another address as the one that connected to
-/// it. Every Microsoft 365 tenant sends through those relays, so only the tenant's record
-/// names the sender.
-fn origin_is_microsoft_relay(section: &ExchangeSection, chain: &RelayChain) -> Option<Finding> {
+/// mail ranges. Every Microsoft 365 tenant sends through those relays, so the origin names
+/// Microsoft, not the sender. The finding names the address that connected to the sending
+/// tenant when that tenant recorded it, and otherwise what points to the tenant.
+fn origin_is_microsoft_relay(
+    section: &ExchangeSection,
+    block: &HeaderBlock,
+    chain: &RelayChain,
+    platforms: &PlatformSection,
+) -> Option<Finding> {
     let hop = chain.boundary_hop()?;
     if hop.provider != Some("microsoft") {
         return None;
@@ -130,28 +135,75 @@ fn origin_is_microsoft_relay(section: &ExchangeSection, chain: &RelayChain) -> O
             ),
         ))
     });
-    let (sender_ip, source) = from_tenant.or_else(|| {
+    // The sending tenant's own report: a copy renamed -Untrusted, or any report when a
+    // receiver outside Microsoft 365 delivered the message.
+    let delivered_by_microsoft = delivered_by_microsoft(platforms);
+    let recorded = from_tenant.or_else(|| {
         section
             .forefront
             .iter()
-            .filter(|report| report.upstream())
-            .find_map(|report| report.connecting_ip().filter(|ip| *ip != origin_ip))
-            .map(|ip| {
-                (
-                    ip,
-                    "CIP of X-Forefront-Antispam-Report-Untrusted".to_string(),
-                )
+            .filter(|report| report.upstream() || !delivered_by_microsoft)
+            .find_map(|report| {
+                let ip = report.connecting_ip().filter(|ip| *ip != origin_ip)?;
+                Some((ip, format!("CIP of {}", report.field_name)))
             })
-    })?;
+    });
+    let relay = format!(
+        "Origin {origin_ip} (hop {}) is in Microsoft's published mail ranges, through which every Microsoft 365 tenant sends, so it names Microsoft, not the sender.",
+        hop.index
+    );
+    if let Some((sender_ip, source)) = recorded {
+        return Some(Finding::new(
+            "exchange.origin-is-microsoft-relay",
+            Severity::Info,
+            format!(
+                "The origin is a Microsoft outbound relay; the sending tenant recorded {sender_ip}"
+            ),
+            format!(
+                "{relay} The tenant that sent the message recorded {sender_ip} as the address that connected to it ({source}). That is the sender's own connection: report it to its network's owner, and the tenant to Microsoft."
+            ),
+        ));
+    }
+    let mut clues: Vec<String> = Vec::new();
+    if let Some(submission) = chain.hops.iter().find(|h| {
+        h.index < hop.index
+            && h.received
+                .protocol
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case("mapi"))
+    }) {
+        clues.push(format!(
+            "hop {} is a mailbox submission (with mapi), so a mailbox of the sending tenant sent it",
+            submission.index
+        ));
+    }
+    let mut tenants: Vec<String> = Vec::new();
+    for field in block.all("DKIM-Signature") {
+        let signature = crate::parse::taglist::parse_dkim_signature(&field.value);
+        if let Some(domain) = signature.d.map(|d| d.to_ascii_lowercase())
+            && domain.ends_with(".onmicrosoft.com")
+            && !tenants.contains(&domain)
+        {
+            tenants.push(domain);
+        }
+    }
+    if !tenants.is_empty() {
+        clues.push(format!(
+            "it is DKIM-signed by {}, the initial domain of a Microsoft 365 tenant",
+            tenants.join(", ")
+        ));
+    }
+    let clues = if clues.is_empty() {
+        String::new()
+    } else {
+        format!(" What points to the tenant: {}.", clues.join("; "))
+    };
     Some(Finding::new(
         "exchange.origin-is-microsoft-relay",
         Severity::Info,
+        "The origin is a Microsoft outbound relay; the sender's own address was not recorded",
         format!(
-            "The origin is a Microsoft outbound relay; the sending tenant recorded {sender_ip}"
-        ),
-        format!(
-            "Origin {origin_ip} (hop {}) is in Microsoft's published mail ranges, through which every Microsoft 365 tenant sends, so it names Microsoft, not the sender. The tenant that sent the message recorded {sender_ip} as the address that connected to it ({source}). That is the sender's own connection: report it to its network's owner, and the tenant to Microsoft.",
-            hop.index
+            "{relay} No header that the sending tenant wrote names the address that connected to it.{clues} Report the sending tenant to Microsoft; the relay address leads only to Microsoft."
         ),
     ))
 }
@@ -486,6 +538,66 @@ mod tests {
         // A sender outside Microsoft's ranges is named by the origin itself.
         let report = analyse_text(&upstream_tenant_message("192.0.2.10", "192.0.2.10"));
         assert!(!finding_ids(&report).contains(&"exchange.origin-is-microsoft-relay"));
+    }
+
+    /// Without a record of the connecting address, the finding still reports the origin as
+    /// Microsoft's, and names the mailbox submission and the tenant's signing domain.
+    #[test]
+    fn origin_on_microsoft_relay_without_record() {
+        let text = "Received: from EUR05-AM6-obe.outbound.protection.outlook.com (mail-am6eur05on2092.outbound.protection.outlook.com [40.107.22.92]) by mx.example.net with ESMTPS id 3; Mon, 25 Mar 2024 10:00:05 +0000\n\
+             Received: from AB1PR05MB0001.eurprd05.prod.outlook.com ([fe80::1%5]) by AB1PR05MB0001.eurprd05.prod.outlook.com ([fe80::1%5]) with mapi id 15.20.7409.028; Mon, 25 Mar 2024 10:00:00 +0000\n\
+             X-Forefront-Antispam-Report-Untrusted: CIP:255.255.255.255;CTRY:;LANG:en;SCL:1;SRV:;IPV:NLI;SFV:NSPM;H:AB1PR05MB0001.eurprd05.prod.outlook.com;PTR:;CAT:NONE;DIR:OUT;\n\
+             DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=contoso.onmicrosoft.com; s=selector1; h=From:Subject; bh=AAAA; b=BBBB\n\
+             From: a@example.org\n\
+             Subject: test\n\
+             \n\
+             body\n";
+        let report = analyse_text(text);
+        let finding = finding(&report, "exchange.origin-is-microsoft-relay");
+        assert!(finding.title.contains("not recorded"), "{}", finding.title);
+        assert!(
+            finding.detail.contains("40.107.22.92"),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            finding.detail.contains("hop 1 is a mailbox submission"),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            finding.detail.contains("contoso.onmicrosoft.com"),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            !finding.detail.contains("255.255.255.255"),
+            "{}",
+            finding.detail
+        );
+    }
+
+    /// A receiver outside Microsoft 365 does not write X-Forefront-Antispam-Report, so the
+    /// plain report there is the sending tenant's, and its CIP names the sender.
+    #[test]
+    fn plain_report_names_sender_outside_microsoft() {
+        let text = "Received: from NAM12-DM6-obe.outbound.protection.outlook.com (mail-dm6nam12lp2168.outbound.protection.outlook.com [104.47.59.168]) by mx.example.net with ESMTPS id 3; Sun, 19 Feb 2023 23:02:12 +0000\n\
+             Received: from sender.example.org (203.0.113.197) by BN1NAM02FT003.mail.protection.outlook.com (10.13.2.130) with Microsoft SMTP Server id 15.20.1; Sun, 19 Feb 2023 23:02:07 +0000\n\
+             X-Forefront-Antispam-Report: CIP:203.0.113.197;CTRY:NL;LANG:en;SCL:5;SRV:;IPV:NLI;SFV:SPM;H:sender.example.org;PTR:sender.example.org;CAT:SPOOF;DIR:INB;\n\
+             From: a@example.org\n\
+             Subject: test\n\
+             \n\
+             body\n";
+        let report = analyse_text(text);
+        let finding = finding(&report, "exchange.origin-is-microsoft-relay");
+        assert!(finding.title.contains("203.0.113.197"), "{}", finding.title);
+        assert!(
+            finding
+                .detail
+                .contains("CIP of X-Forefront-Antispam-Report"),
+            "{}",
+            finding.detail
+        );
     }
 
     #[test]

@@ -64,6 +64,11 @@ pub const SIGNALS: &[(&str, u32, &str)] = &[
         "The From organisational domain matches neither a DKIM signing domain nor the envelope sender domain",
     ),
     (
+        "from-unauthenticated",
+        15,
+        "The recipient's trusted receiver recorded no SPF or DKIM pass for the From organisational domain, and no DMARC or compauth verdict",
+    ),
+    (
         "no-trusted-results",
         5,
         "No Authentication-Results from the recipient's own systems: verdicts cannot be relied on",

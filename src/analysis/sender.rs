@@ -59,12 +59,26 @@ impl MessageSummary {
     }
 }
 
+/// Suffix under which every Microsoft 365 tenant gets its initial domain,
+/// `TENANT.onmicrosoft.com`, with `TENANT.mail.onmicrosoft.com` for hybrid routing.
+const TENANT_SUFFIX: &str = ".onmicrosoft.com";
+
 /// Returns the organisational domain (registrable domain per the Public Suffix List) of a
 /// host name, lower case, or `None` for a bare suffix or an address literal.
+///
+/// The Public Suffix List does not list `onmicrosoft.com`, so every tenant would fall into
+/// one organisation. Each tenant is its own: `x.tenant.onmicrosoft.com` and
+/// `tenant.mail.onmicrosoft.com` give `tenant.onmicrosoft.com`.
 pub fn org_domain(host: &str) -> Option<String> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
         return None;
+    }
+    if let Some(below) = host.strip_suffix(TENANT_SUFFIX) {
+        let below = below.strip_suffix(".mail").unwrap_or(below);
+        let tenant = below.rsplit('.').next().unwrap_or(below);
+        return (!tenant.is_empty() && tenant != "mail")
+            .then(|| format!("{tenant}{TENANT_SUFFIX}"));
     }
     let domain = psl::domain(host.as_bytes())?;
     std::str::from_utf8(domain.as_bytes())
@@ -315,6 +329,31 @@ fn compare_domains(summary: &mut MessageSummary, compare_message_id: bool) {
 mod tests {
     use super::*;
     use crate::parse::address::DEFAULT_MAX_MAILBOXES;
+
+    /// Each Microsoft 365 tenant is its own organisation, with or without the hybrid
+    /// `mail.` label.
+    #[test]
+    fn org_domain_separates_microsoft_tenants() {
+        let org = |host: &str| org_domain(host);
+        assert_eq!(
+            org("contoso.onmicrosoft.com").as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        assert_eq!(
+            org("Contoso.mail.onmicrosoft.com.").as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        assert_eq!(
+            org("a.b.contoso.onmicrosoft.com").as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        assert_eq!(org("onmicrosoft.com").as_deref(), Some("onmicrosoft.com"));
+        assert_eq!(org("mail.onmicrosoft.com"), None);
+        assert_ne!(
+            org("fabrikam.onmicrosoft.com"),
+            org("contoso.onmicrosoft.com")
+        );
+    }
 
     #[test]
     fn org_domain_uses_public_suffix_list() {

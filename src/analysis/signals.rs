@@ -243,10 +243,12 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
         }
     }
     // A mailing list or declared forwarder explains a gap in alignment (RFC 7960).
-    if let Some(detail) = alignment_gap(report)
-        && forwarding::forwarded_by(report, config).is_none()
-    {
-        builder.add(weights, "not-aligned", detail);
+    if forwarding::forwarded_by(report, config).is_none() {
+        if let Some(detail) = alignment_gap(report) {
+            builder.add(weights, "not-aligned", detail);
+        } else if let Some(detail) = unauthenticated_from(report) {
+            builder.add(weights, "from-unauthenticated", detail);
+        }
     }
 }
 
@@ -303,6 +305,92 @@ fn alignment_gap(report: &Report) -> Option<String> {
             distinct.join(", ")
         )
     })
+}
+
+/// Describes why the From domain is unauthenticated. The recipient's trusted receiver
+/// recorded results, but no SPF or DKIM pass is in the From organisational domain, as DMARC
+/// requires (RFC 7489 section 3.1). No DMARC or compauth pass or fail was recorded either.
+fn unauthenticated_from(report: &Report) -> Option<String> {
+    let auth = &report.auth;
+    if !auth.has_trusted_results() {
+        return None;
+    }
+    let decided = |method: &str, results: &[&str]| {
+        auth.trusted_results(method)
+            .iter()
+            .any(|r| results.contains(&r.result.as_str()))
+    };
+    if decided("dmarc", &["pass", "bestguesspass", "fail"])
+        || decided("compauth", &["pass", "fail"])
+    {
+        return None;
+    }
+    let from_org = report
+        .message
+        .from_domain()
+        .as_deref()
+        .and_then(org_domain)?;
+    let authenticated = authenticated_domains(report);
+    if authenticated
+        .iter()
+        .filter_map(|d| org_domain(d))
+        .any(|d| d == from_org)
+    {
+        return None;
+    }
+    let passed = if authenticated.is_empty() {
+        "no SPF or DKIM check passed".to_string()
+    } else {
+        format!("SPF or DKIM passed only for {}", authenticated.join(", "))
+    };
+    Some(format!(
+        "From is in {from_org}, but {passed} in the recipient's trusted results, so nothing authenticates the From domain."
+    ))
+}
+
+/// Returns the domains, lower case, that the recipient's trusted receiver authenticated: the
+/// `header.d` (or `header.i`) of each passing DKIM result, and the envelope sender (or HELO
+/// name) of each passing SPF result in Authentication-Results or Received-SPF.
+fn authenticated_domains(report: &Report) -> Vec<String> {
+    let auth = &report.auth;
+    let mut domains: Vec<String> = Vec::new();
+    let mut add = |value: &str| {
+        let value = value.trim();
+        let domain = address_domain(value).unwrap_or_else(|| value.to_ascii_lowercase());
+        if !domain.is_empty() && !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    };
+    for result in auth.trusted_results("dkim") {
+        if result.result == "pass"
+            && let Some(domain) = result
+                .property("header.d")
+                .or_else(|| result.property("header.i"))
+        {
+            add(domain);
+        }
+    }
+    for result in auth.trusted_results("spf") {
+        if result.result == "pass"
+            && let Some(identity) = result
+                .property("smtp.mailfrom")
+                .or_else(|| result.property("smtp.helo"))
+        {
+            add(identity);
+        }
+    }
+    for field in auth.received_spf.iter().filter(|f| f.trusted) {
+        if field.parsed.result == "pass"
+            && let Some(identity) = field
+                .parsed
+                .envelope_from
+                .as_deref()
+                .or(field.parsed.helo.as_deref())
+        {
+            add(identity);
+        }
+    }
+    domains
 }
 
 #[cfg(test)]
@@ -363,5 +451,54 @@ mod tests {
             signal_detail(&report, "not-aligned"),
             "From is in example.org; signing and envelope domains: bounce.example.net."
         );
+    }
+
+    /// SPF failed for the From domain and nothing passed: structurally aligned, but
+    /// unauthenticated. A passing aligned identity, or a DMARC verdict, removes the signal.
+    #[test]
+    fn unauthenticated_from_domain_scored() {
+        let spoofed = analyse(
+            "Authentication-Results: mx1.example.net; spf=fail smtp.mailfrom=example.org; dkim=none; dmarc=none header.from=example.org\n\
+             Return-Path: <a@example.org>\nFrom: a@example.org\n",
+        );
+        let detail = signal_detail(&spoofed, "from-unauthenticated");
+        assert!(detail.contains("example.org"), "{detail}");
+        assert!(detail.contains("no SPF or DKIM check passed"), "{detail}");
+        let ids: Vec<&str> = spoofed
+            .spoof
+            .signals
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert!(!ids.contains(&"not-aligned"), "{ids:?}");
+
+        let other = analyse(
+            "Authentication-Results: mx1.example.net; spf=pass smtp.mailfrom=bounce.example.com; dkim=none; dmarc=none header.from=example.org\n\
+             Return-Path: <a@example.org>\nFrom: a@example.org\n",
+        );
+        let detail = signal_detail(&other, "from-unauthenticated");
+        assert!(
+            detail.contains("passed only for bounce.example.com"),
+            "{detail}"
+        );
+
+        for passing in [
+            "spf=pass smtp.mailfrom=mail.example.org; dmarc=none",
+            "spf=fail smtp.mailfrom=example.org; dkim=pass header.d=example.org",
+            "spf=fail smtp.mailfrom=example.org; dmarc=fail header.from=example.org",
+        ] {
+            let report = analyse(&format!(
+                "Authentication-Results: mx1.example.net; {passing}\nReturn-Path: <a@example.org>\nFrom: a@example.org\n"
+            ));
+            assert!(
+                report
+                    .spoof
+                    .signals
+                    .iter()
+                    .all(|s| s.id != "from-unauthenticated"),
+                "{passing}: {:?}",
+                report.spoof.signals
+            );
+        }
     }
 }

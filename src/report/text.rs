@@ -154,11 +154,22 @@ fn summary(out: &mut String, report: &Report, style: Style) {
             ip: Some(ip),
             hop,
             source,
-        }) => format!(
-            "{ip} ({}{})",
-            hop.map_or(String::new(), |h| format!("hop {h}, ")),
-            esc(source)
-        ),
+        }) => {
+            // A provider's relay names the provider, not the sender, so the line names the provider.
+            let provider =
+                crate::platform::ranges::provider_range(*ip).map_or(String::new(), |range| {
+                    format!(
+                        ", a relay of {}: {}",
+                        provider_label(range.provider),
+                        range.label
+                    )
+                });
+            format!(
+                "{ip} ({}{}){provider}",
+                hop.map_or(String::new(), |h| format!("hop {h}, ")),
+                esc(source)
+            )
+        }
         Some(Origin {
             ip: None,
             hop: Some(hop),
@@ -181,6 +192,15 @@ fn summary(out: &mut String, report: &Report, style: Style) {
         spoof.verdict.as_str().to_uppercase()
     );
     let _ = writeln!(out, "  Spoof score: {}", style.bold(&verdict));
+}
+
+/// Returns the display name of a provider id of the published ranges.
+fn provider_label(provider: &str) -> &str {
+    match provider {
+        "microsoft" => "Microsoft",
+        "google" => "Google",
+        other => other,
+    }
 }
 
 fn chain(out: &mut String, report: &Report, style: Style) {
