@@ -58,7 +58,10 @@ fn corpus_evaluation_meets_measured_floors() {
     assert!(evaluation.phish.errors <= 2, "{}", evaluation.phish.errors);
 
     // Separation.
-    assert!(evaluation.roc_auc >= 0.69, "ROC AUC {}", evaluation.roc_auc);
+    // 0.682 measured. Phishing that Exchange Online let through on a forwarder's ARC seal,
+    // from a domain that passed DMARC before the forwarding, no longer counts dmarc=fail and
+    // now scores below the ham's 5 points for missing results.
+    assert!(evaluation.roc_auc >= 0.67, "ROC AUC {}", evaluation.roc_auc);
 
     // False positives on ham.
     assert!(

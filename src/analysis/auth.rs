@@ -16,6 +16,7 @@ use crate::parse::authres::{
 };
 use crate::parse::received_spf::{ReceivedSpf, parse_received_spf};
 use crate::parse::taglist::{DkimSignature, parse_dkim_signature};
+use crate::report::escape::quoted;
 use serde::Serialize;
 
 /// One Authentication-Results or ARC-Authentication-Results field.
@@ -188,6 +189,9 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
 
     // Step 4: ARC structure (RFC 8617 section 5.2, without cryptography).
     let arc = assess_arc(block);
+    if let Some(finding) = arc_override(&results, &arc) {
+        findings.push(finding);
+    }
 
     AuthSection {
         results,
@@ -196,6 +200,100 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
         arc,
         findings,
     }
+}
+
+/// Tells whether trusted results record `compauth=pass reason=130`: the recipient's
+/// Exchange Online let a DMARC failure pass because it trusts a forwarder's ARC seal.
+fn compauth_arc_override(results: &[AuthField]) -> bool {
+    results
+        .iter()
+        .filter(|field| field.trusted)
+        .flat_map(|field| &field.parsed.results)
+        .any(|r| {
+            r.method == "compauth"
+                && r.result == "pass"
+                && r.reason.as_deref().map(str::trim) == Some("130")
+        })
+}
+
+/// Returns the instance and DMARC result of the oldest ARC-Authentication-Results that
+/// records one: what the first forwarder saw before it changed the message.
+fn oldest_arc_dmarc(arc: &ArcChain) -> Option<(u32, &str)> {
+    arc.sets
+        .iter()
+        .filter_map(|set| {
+            let dmarc = set
+                .results
+                .as_ref()?
+                .results
+                .iter()
+                .find(|r| r.method == "dmarc")?;
+            Some((set.instance, dmarc.result.as_str()))
+        })
+        .min_by_key(|(instance, _)| *instance)
+}
+
+impl AuthSection {
+    /// Tells whether the recipient's DMARC failure is explained by ARC: Exchange Online
+    /// overrode it (`compauth=pass reason=130`) and the oldest ARC results record
+    /// `dmarc=pass`, so the From domain passed before a forwarder broke it.
+    pub fn dmarc_failure_forwarded(&self) -> bool {
+        compauth_arc_override(&self.results)
+            && oldest_arc_dmarc(&self.arc).is_some_and(|(_, result)| result == "pass")
+    }
+}
+
+/// Returns `auth.arc-override` when the recipient's Exchange Online recorded
+/// `compauth=pass reason=130`, naming the forwarders that sealed the message and the DMARC
+/// result the oldest of them recorded.
+fn arc_override(results: &[AuthField], arc: &ArcChain) -> Option<Finding> {
+    if !compauth_arc_override(results) {
+        return None;
+    }
+    // The sealers before Exchange Online, whose own seal (d=microsoft.com) comes last.
+    let mut sealers: Vec<String> = Vec::new();
+    for set in &arc.sets {
+        if let Some(domain) = set.seal.as_ref().and_then(|seal| seal.d.as_deref()) {
+            let domain = domain.to_ascii_lowercase();
+            if domain != "microsoft.com" && !sealers.contains(&domain) {
+                sealers.push(domain);
+            }
+        }
+    }
+    let sealers = if sealers.is_empty() {
+        "a forwarder".to_string()
+    } else {
+        sealers
+            .iter()
+            .map(|s| quoted(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (recorded, effect) = match oldest_arc_dmarc(arc) {
+        Some((instance, "pass")) => (
+            format!(" The oldest ARC-Authentication-Results (i={instance}) recorded dmarc=pass."),
+            "The DMARC failure is then an effect of the forwarding, so it does not count towards the score.",
+        ),
+        Some((instance, result)) => (
+            format!(
+                " The oldest ARC-Authentication-Results (i={instance}) recorded dmarc={}.",
+                crate::report::escape::escape_terminal(result)
+            ),
+            "No forwarder recorded a DMARC pass, so the failure still counts towards the score.",
+        ),
+        None => (
+            " No ARC-Authentication-Results records a DMARC result.".to_string(),
+            "No forwarder recorded a DMARC pass, so the failure still counts towards the score.",
+        ),
+    };
+    Some(Finding::new(
+        "auth.arc-override",
+        Severity::Info,
+        "Exchange Online accepted a DMARC failure because of ARC",
+        format!(
+            "The recipient's results record compauth=pass reason=130: Exchange Online let the DMARC failure pass because it trusts the ARC seal of {sealers}, which forwarded the message and recorded its authentication before the forwarding broke it.{recorded} {effect} mailtrace checks ARC signatures only with --online."
+        ),
+    ))
 }
 
 /// Compares the address the recipient's receiver checked SPF for with the origin. When they
@@ -581,6 +679,66 @@ mod exchange_form_tests {
             .map(|f| f.parsed.findings.iter().map(|x| x.severity).collect())
             .collect();
         assert_eq!(severities, [vec![Severity::Info], vec![Severity::Medium]]);
+    }
+
+    /// `compauth=pass reason=130`: Exchange Online trusted a forwarder's ARC seal over the
+    /// DMARC failure, so the failure does not count and a finding names the sealer.
+    #[test]
+    fn arc_override_explained_not_scored() {
+        let overridden = "Authentication-Results: spf=fail (sender IP is 203.0.113.5) smtp.mailfrom=lists.example.net; dkim=fail (body hash did not verify) header.d=example.org;dmarc=fail action=none header.from=example.org;compauth=pass reason=130\n";
+        let arc = "ARC-Seal: i=1; a=rsa-sha256; t=1691385110; cv=none; d=example.net; s=arc; b=AAAA\n\
+                   ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=example.net; s=arc; h=from:subject; bh=BBBB; b=CCCC\n\
+                   ARC-Authentication-Results: i=1; mx.example.net; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org\n";
+        let report = analyse(&format!("{INTERNAL}{overridden}{EDGE}{arc}"));
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "auth.arc-override")
+            .expect("an auth.arc-override finding");
+        assert!(
+            finding.detail.contains("\"example.net\""),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            finding.detail.contains("(i=1) recorded dmarc=pass"),
+            "{}",
+            finding.detail
+        );
+        let signals: Vec<&str> = report.spoof.signals.iter().map(|s| s.id.as_str()).collect();
+        assert!(!signals.contains(&"dmarc-fail"), "{signals:?}");
+        assert!(!signals.contains(&"dmarc-missing"), "{signals:?}");
+
+        // No forwarder recorded a DMARC pass: the failure counts.
+        let unconfirmed = analyse(&format!(
+            "{INTERNAL}{overridden}{EDGE}{}",
+            arc.replace("dmarc=pass", "dmarc=fail")
+        ));
+        let finding = unconfirmed
+            .findings
+            .iter()
+            .find(|f| f.id == "auth.arc-override")
+            .expect("an auth.arc-override finding");
+        assert!(
+            finding.detail.contains("still counts"),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            unconfirmed
+                .spoof
+                .signals
+                .iter()
+                .any(|s| s.id == "dmarc-fail")
+        );
+
+        let failed = analyse(&format!(
+            "{INTERNAL}{}{EDGE}{arc}",
+            overridden.replace("reason=130", "reason=000")
+        ));
+        assert!(failed.findings.iter().all(|f| f.id != "auth.arc-override"));
+        let signals: Vec<&str> = failed.spoof.signals.iter().map(|s| s.id.as_str()).collect();
+        assert!(signals.contains(&"dmarc-fail"), "{signals:?}");
     }
 
     /// The recipient's receiver is not Exchange Online: an upstream tenant relayed to it.

@@ -430,6 +430,8 @@ mod tests {
             ("DocuSign 4821", "example.org", true),
             ("Microsoft 365", "example.net", true),
             ("Microsoft 365", "microsoft.com", false),
+            // Any Microsoft 365 tenant, an attacker's too, sends from onmicrosoft.com.
+            ("Microsoft Account", "contoso.onmicrosoft.com", true),
             ("Support Netflix", "example.net", true),
             ("F.e.d.E.x", "example.net", true),
             ("Μetamаsk", "example.net", true),

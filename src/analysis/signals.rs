@@ -187,7 +187,10 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
                 .collect()
         };
         let dmarc = verdicts("dmarc");
-        if dmarc.iter().any(|r| r == "fail") {
+        // Exchange Online's ARC override: the failure comes from a trusted forwarder.
+        if auth.dmarc_failure_forwarded() {
+            // The finding explains the override; DMARC counts neither way.
+        } else if dmarc.iter().any(|r| r == "fail") {
             builder.add(
                 weights,
                 "dmarc-fail",
@@ -226,11 +229,23 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
         {
             builder.add(weights, "listed-connecting-ip", finding.detail.clone());
         }
-        if verdicts("compauth").iter().any(|r| r == "fail") {
+        if let Some(failed) = auth
+            .trusted_results("compauth")
+            .into_iter()
+            .find(|r| r.result == "fail")
+        {
+            let reason = failed.reason.as_deref().map_or(String::new(), |code| {
+                let meaning = crate::parse::exchange::describe_compauth_reason(code)
+                    .map_or(String::new(), |m| format!(": {m}"));
+                format!(
+                    " Reason {}{meaning}.",
+                    crate::report::escape::escape_terminal(code)
+                )
+            });
             builder.add(
                 weights,
                 "compauth-fail",
-                "compauth=fail: Microsoft's composite authentication did not accept the sender.",
+                format!("compauth=fail: Microsoft's composite authentication did not accept the sender.{reason}"),
             );
         }
         let dkim = verdicts("dkim");

@@ -215,6 +215,42 @@ pub fn describe_org_scl(value: &str) -> Option<(i32, &'static str)> {
     Some((scl, meaning))
 }
 
+/// Returns Microsoft's meaning of the three-digit `reason` of a `compauth` result, or `None`
+/// for a value that is not three digits or a family Microsoft does not describe. The
+/// meanings are those of the Authentication-Results table in Microsoft's "Anti-spam message
+/// headers in Microsoft 365" (learn.microsoft.com, message-headers-eop-mdo), where the last
+/// two digits of most families are internal codes.
+pub fn describe_compauth_reason(reason: &str) -> Option<&'static str> {
+    let reason = reason.trim();
+    if reason.len() != 3 || !reason.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let meaning = match reason {
+        "000" => {
+            "failed explicit authentication: DMARC failed with a policy of quarantine or reject"
+        }
+        "001" => {
+            "failed implicit authentication: the domain publishes no authentication records, or only weak ones such as SPF softfail or neutral or a DMARC policy of p=none"
+        }
+        "002" => "the organisation prohibits this sender and domain pair from sending spoofed mail",
+        "010" => {
+            "DMARC failed with quarantine or reject, and the domain is one of the recipient organisation's accepted domains"
+        }
+        "130" => "passed because an ARC result from a trusted sealer overrode a DMARC failure",
+        _ => match reason.as_bytes()[0] {
+            b'1' | b'7' => "passed authentication",
+            b'2' => "soft-passed implicit authentication",
+            b'3' => "not checked for composite authentication",
+            b'4' | b'9' => "bypassed composite authentication",
+            b'6' => {
+                "failed implicit authentication, and the domain is one of the recipient organisation's accepted domains"
+            }
+            _ => return None,
+        },
+    };
+    Some(meaning)
+}
+
 /// Returns Microsoft's meaning of a bulk complaint level, or `None` above 9.
 pub fn describe_bcl(bcl: u32) -> Option<&'static str> {
     match bcl {
@@ -657,6 +693,36 @@ mod tests {
         let report = parse_forefront_report("X", "CIP:not-an-ip");
         assert_eq!(report.get("cip"), Some("not-an-ip"));
         assert_eq!(report.cip(), None);
+    }
+
+    #[test]
+    fn compauth_reasons_described() {
+        let cases = [
+            ("000", Some("failed explicit authentication")),
+            ("001", Some("failed implicit authentication")),
+            ("130", Some("passed because an ARC result")),
+            ("109", Some("passed authentication")),
+            ("701", Some("passed authentication")),
+            ("205", Some("soft-passed")),
+            ("301", Some("not checked")),
+            ("452", Some("bypassed")),
+            ("905", Some("bypassed")),
+            ("601", Some("accepted domains")),
+            ("501", None),
+            ("13", None),
+            ("1300", None),
+            ("abc", None),
+        ];
+        for (code, expected) in cases {
+            let meaning = describe_compauth_reason(code);
+            match expected {
+                Some(start) => assert!(
+                    meaning.is_some_and(|m| m.contains(start)),
+                    "{code}: {meaning:?}"
+                ),
+                None => assert_eq!(meaning, None, "{code}"),
+            }
+        }
     }
 
     #[test]

@@ -288,7 +288,14 @@ fn auth(out: &mut String, report: &Report, style: Style) {
                 let reason = r
                     .reason
                     .as_deref()
-                    .map(|reason| format!(" reason={}", clip(reason)))
+                    .map(|reason| {
+                        let meaning = (r.method == "compauth")
+                            .then(|| crate::parse::exchange::describe_compauth_reason(reason))
+                            .flatten()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default();
+                        format!(" reason={}{meaning}", clip(reason))
+                    })
                     .unwrap_or_default();
                 let text = format!(
                     "{}={}{reason} {}",
