@@ -374,6 +374,17 @@ fn reconstruct(first: &str, next: &Header) -> Option<String> {
 /// Longer ones stay low, because a forged hop can cause them too.
 const SMALL_SKEW_SECONDS: f64 = 60.0;
 
+/// Tells whether a hop's time was read as UTC because its zone is missing or unknown, so
+/// that it may be off by up to a day's worth of zones.
+pub fn zone_guessed(received: &Received) -> bool {
+    received
+        .findings
+        .iter()
+        .any(|f| f.id == "date.missing-zone" || f.id == "date.unknown-zone")
+}
+
+/// Sets each hop's delay from the hop below it. A hop whose zone was guessed has no delay
+/// to or from it, because the guess could make up hours of delay or clock skew.
 fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
     let mut skews = Vec::new();
     for n in 1..hops.len() {
@@ -382,6 +393,9 @@ fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
         else {
             continue;
         };
+        if zone_guessed(&hops[n - 1].received) || zone_guessed(&hops[n].received) {
+            continue;
+        }
         let delay = (after - before).num_milliseconds() as f64 / 1000.0;
         hops[n].delay_seconds = Some(delay);
         if delay < 0.0 {
@@ -931,6 +945,22 @@ mod tests {
         );
         assert!(super::is_mailbox_submission("MAPI"));
         assert!(!super::is_mailbox_submission("HTTP"));
+    }
+
+    /// A date without a zone is read as UTC, which can be hours off: no delay and no clock
+    /// skew is derived from it.
+    #[test]
+    fn guessed_zone_gives_no_delay() {
+        let report = analyse_text(
+            "Received: from b.example.net (b.example.net [192.0.2.2]) by c.example.net with ESMTP id 3; Fri, 23 Aug 2002 09:38:58 +1000\n\
+             Received: from a.example.net (a.example.net [192.0.2.1]) by b.example.net with ESMTP id 2; 22 Aug 2002 23:37:51\n\
+             Received: from x.example.net (x.example.net [192.0.2.9]) by a.example.net with ESMTP id 1; Fri, 23 Aug 2002 09:37:00 +1000\n\
+             From: a@example.com\nSubject: test\n\nbody\n",
+        );
+        let delays: Vec<Option<f64>> = report.chain.hops.iter().map(|h| h.delay_seconds).collect();
+        assert_eq!(delays, [None, None, None]);
+        assert!(report.findings.iter().all(|f| f.id != "chain.clock-skew"));
+        assert!(report.findings.iter().any(|f| f.id == "date.missing-zone"));
     }
 
     #[test]

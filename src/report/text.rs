@@ -222,7 +222,12 @@ fn chain(out: &mut String, report: &Report, style: Style) {
             .timestamp
             .as_ref()
             .map_or("(no date)".to_string(), format_timestamp);
-        let delay = hop.delay_seconds.map_or("".into(), |d| format!("{d:+}s"));
+        // A time read as UTC for want of a zone gets no delay; the column says why.
+        let delay = match hop.delay_seconds {
+            Some(d) => format!("{d:+}s"),
+            None if crate::analysis::chain::zone_guessed(&hop.received) => "zone?".into(),
+            None => String::new(),
+        };
         let host_is_ip = r.from_ip.is_some_and(|ip| {
             r.from_host.as_deref().is_some_and(|h| {
                 h.trim_matches(['[', ']']).trim_start_matches("IPv6:") == ip.to_string()
