@@ -7,8 +7,8 @@ use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
 use crate::parse::exchange::{
-    ConnectingIp, ForefrontReport, MicrosoftAntispam, describe_org_scl, parse_connecting_ip,
-    parse_forefront_report, parse_microsoft_antispam,
+    ConnectingIp, ForefrontReport, MailboxDelivery, MicrosoftAntispam, describe_org_scl,
+    parse_connecting_ip, parse_forefront_report, parse_mailbox_delivery, parse_microsoft_antispam,
 };
 use crate::platform::PlatformSection;
 use serde::Serialize;
@@ -20,6 +20,8 @@ pub struct ExchangeSection {
     /// X-Forefront-Antispam-Report and its -Untrusted copies, top-most first.
     pub forefront: Vec<ForefrontReport>,
     pub microsoft_antispam: Option<MicrosoftAntispam>,
+    /// X-Microsoft-Antispam-Mailbox-Delivery: the folder chosen and why.
+    pub mailbox_delivery: Option<MailboxDelivery>,
     /// X-MS-Exchange-Organization-SCL value and its documented meaning.
     pub organization_scl: Option<(i32, String)>,
     pub organization_auth_as: Option<String>,
@@ -36,6 +38,7 @@ impl ExchangeSection {
     pub fn is_empty(&self) -> bool {
         self.forefront.is_empty()
             && self.microsoft_antispam.is_none()
+            && self.mailbox_delivery.is_none()
             && self.organization_scl.is_none()
             && self.from_entity.is_empty()
             && self.connecting_ips.is_empty()
@@ -72,6 +75,9 @@ pub fn read_exchange(
     section.microsoft_antispam = block
         .value("X-Microsoft-Antispam")
         .map(parse_microsoft_antispam);
+    section.mailbox_delivery = block
+        .value("X-Microsoft-Antispam-Mailbox-Delivery")
+        .map(parse_mailbox_delivery);
     section.organization_scl = block
         .value("X-MS-Exchange-Organization-SCL")
         .and_then(describe_org_scl)
@@ -107,7 +113,42 @@ pub fn read_exchange(
     if let Some(finding) = origin_is_microsoft_relay(&section, block, chain, platforms) {
         section.findings.push(finding);
     }
+    // Step 5: a spam verdict that the mailbox overrode, which explains why the user saw it.
+    if let Some(finding) = spam_verdict_overridden(&section) {
+        section.findings.push(finding);
+    }
     section
+}
+
+/// Returns `exchange.spam-verdict-overridden` when the organisation SCL rates it spam (5 or
+/// more) but X-Microsoft-Antispam-Mailbox-Delivery records delivery to the Inbox, with the
+/// override reason (`OFR`) it gives.
+fn spam_verdict_overridden(section: &ExchangeSection) -> Option<Finding> {
+    let (scl, meaning) = section.organization_scl.as_ref()?;
+    let delivery = section.mailbox_delivery.as_ref()?;
+    if *scl < 5 || delivery.destination_name() != Some("Inbox") {
+        return None;
+    }
+    let reason = delivery.reason.as_deref().map_or_else(
+        || "It records no override reason (OFR).".to_string(),
+        |reason| {
+            format!(
+                "Its override reason is OFR:{}.",
+                crate::report::escape::escape_terminal(reason)
+            )
+        },
+    );
+    Some(
+        Finding::new(
+            "exchange.spam-verdict-overridden",
+            Severity::Info,
+            "Rated spam, yet delivered to the Inbox",
+            format!(
+                "X-MS-Exchange-Organization-SCL is {scl} ({meaning}), but X-Microsoft-Antispam-Mailbox-Delivery records dest:I, the Inbox. {reason} An override such as the user's safe senders (TrustedSenderList) or a mailbox rule explains why the user saw the message. Microsoft does not document this field; dest and OFR are read as they are commonly read."
+            ),
+        )
+        .with_header("X-Microsoft-Antispam-Mailbox-Delivery"),
+    )
 }
 
 /// Returns `exchange.origin-is-microsoft-relay` when the origin is in Microsoft's published
@@ -598,6 +639,39 @@ mod tests {
             "{}",
             finding.detail
         );
+    }
+
+    /// A spam rating with delivery to the Inbox names the override; Junk Email does not.
+    #[test]
+    fn spam_verdict_override_reported() {
+        let message = |scl: &str, delivery: &str| {
+            analyse_text(&format!(
+                "Received: from mail.example.org (198.51.100.7) by AB1EUR01FT001.mail.protection.outlook.com (10.152.0.1) with Microsoft SMTP Server id 15.20.1; Mon, 3 Mar 2025 10:00:01 +0000\n\
+                 X-MS-Exchange-Organization-SCL: {scl}\n\
+                 X-Microsoft-Antispam-Mailbox-Delivery: abwl:0;wl:1;pcwl:1;auth:0;{delivery}\n\
+                 From: a@example.org\nSubject: test\n\nbody\n"
+            ))
+        };
+        let report = message("5", "dest:I;OFR:TrustedSenderList;");
+        let finding = finding(&report, "exchange.spam-verdict-overridden");
+        assert!(finding.detail.contains("SCL is 5"), "{}", finding.detail);
+        assert!(
+            finding.detail.contains("OFR:TrustedSenderList"),
+            "{}",
+            finding.detail
+        );
+
+        for (scl, delivery) in [
+            ("5", "dest:J;OFR:SpamFilterAuthJ;RF:JunkEmail;"),
+            ("1", "dest:I;OFR:TrustedSenderList;"),
+        ] {
+            let report = message(scl, delivery);
+            let ids = finding_ids(&report);
+            assert!(
+                !ids.contains(&"exchange.spam-verdict-overridden"),
+                "{scl} {delivery}: {ids:?}"
+            );
+        }
     }
 
     #[test]

@@ -50,6 +50,49 @@ pub struct MicrosoftAntispam {
     pub findings: Vec<Finding>,
 }
 
+/// A parsed `X-Microsoft-Antispam-Mailbox-Delivery` field: the mailbox folder that
+/// Outlook.com or Exchange Online chose, and why. Microsoft does not document this field.
+/// The readings here (`dest`, `OFR`, `RF`) are the common ones, and the values are kept as
+/// written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MailboxDelivery {
+    pub pairs: Vec<(String, String)>,
+    /// `dest`: `I` for the Inbox, `J` for Junk Email, `C` for a folder chosen by a rule.
+    pub destination: Option<String>,
+    /// `OFR`: why that folder was chosen, such as `TrustedSenderList` or `SpamFilterAuthJ`.
+    pub reason: Option<String>,
+    /// `RF`: the folder the message was routed to, such as `JunkEmail`.
+    pub routed_folder: Option<String>,
+}
+
+/// Parses an `X-Microsoft-Antispam-Mailbox-Delivery` value.
+pub fn parse_mailbox_delivery(value: &str) -> MailboxDelivery {
+    let split = split_pairs(value);
+    let get = |key: &str| {
+        lookup(&split.pairs, key)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    MailboxDelivery {
+        destination: get("dest"),
+        reason: get("OFR"),
+        routed_folder: get("RF"),
+        pairs: split.pairs,
+    }
+}
+
+impl MailboxDelivery {
+    /// Returns the folder that `dest` names, as commonly read.
+    pub fn destination_name(&self) -> Option<&'static str> {
+        match self.destination.as_deref()?.to_ascii_uppercase().as_str() {
+            "I" => Some("Inbox"),
+            "J" => Some("Junk Email"),
+            "C" => Some("a folder chosen by a rule"),
+            _ => None,
+        }
+    }
+}
+
 /// The value of `X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectingIp {
@@ -693,6 +736,25 @@ mod tests {
         let report = parse_forefront_report("X", "CIP:not-an-ip");
         assert_eq!(report.get("cip"), Some("not-an-ip"));
         assert_eq!(report.cip(), None);
+    }
+
+    #[test]
+    fn mailbox_delivery_read() {
+        let delivery = parse_mailbox_delivery(
+            "abwl:0;wl:1;pcwl:1;kl:0;ucf:0;jmr:0;ex:0;auth:0;dest:I;OFR:TrustedSenderList;ENG:(5062000305)(90000117);",
+        );
+        assert_eq!(delivery.destination.as_deref(), Some("I"));
+        assert_eq!(delivery.destination_name(), Some("Inbox"));
+        assert_eq!(delivery.reason.as_deref(), Some("TrustedSenderList"));
+        assert_eq!(delivery.routed_folder, None);
+
+        let junk = parse_mailbox_delivery("auth:1;dest:J;OFR:SpamFilterAuthJ;RF:JunkEmail;");
+        assert_eq!(junk.destination_name(), Some("Junk Email"));
+        assert_eq!(junk.routed_folder.as_deref(), Some("JunkEmail"));
+
+        let odd = parse_mailbox_delivery("dest:Q;OFR:;");
+        assert_eq!(odd.destination_name(), None);
+        assert_eq!(odd.reason, None);
     }
 
     #[test]

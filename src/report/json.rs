@@ -353,9 +353,10 @@ impl Serialize for ExchangeJson<'_> {
             .organization_scl
             .as_ref()
             .map(|(value, meaning)| SclJson { value, meaning });
-        let mut map = serializer.serialize_map(Some(7))?;
+        let mut map = serializer.serialize_map(Some(8))?;
         map.serialize_entry("forefront", &JsonArray(&exchange.forefront, ForefrontJson))?;
         map.serialize_entry("microsoft_antispam", &exchange.microsoft_antispam)?;
+        map.serialize_entry("mailbox_delivery", &exchange.mailbox_delivery)?;
         map.serialize_entry("organization_scl", &scl)?;
         map.serialize_entry("organization_auth_as", &exchange.organization_auth_as)?;
         map.serialize_entry(

@@ -402,6 +402,29 @@ fn exchange(out: &mut String, report: &Report, style: Style) {
             .unwrap_or_default();
         let _ = writeln!(out, "  X-Microsoft-Antispam: BCL {bcl}{}", esc(&meaning));
     }
+    if let Some(delivery) = &exchange.mailbox_delivery {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(dest) = &delivery.destination {
+            let name = delivery
+                .destination_name()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            parts.push(format!("dest {}{name}", esc(dest)));
+        }
+        if let Some(reason) = &delivery.reason {
+            parts.push(format!("OFR {}", esc(reason)));
+        }
+        if let Some(folder) = &delivery.routed_folder {
+            parts.push(format!("RF {}", esc(folder)));
+        }
+        if !parts.is_empty() {
+            let _ = writeln!(
+                out,
+                "  X-Microsoft-Antispam-Mailbox-Delivery: {} (not documented by Microsoft)",
+                parts.join(", ")
+            );
+        }
+    }
     if let Some((value, meaning)) = &exchange.organization_scl {
         let _ = writeln!(
             out,
