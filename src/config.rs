@@ -158,9 +158,29 @@ pub struct FileLimits {
     pub max_msg_stream_bytes: Option<Spanned<u64>>,
 }
 
-/// Smallest byte limit accepted for messages and header blocks: below it not even a short
-/// header block fits, and every message would look empty.
+/// Smallest byte limit accepted for messages, header blocks and .msg streams: below it not
+/// even a short header block fits, and every message would look empty.
 pub const MIN_BYTE_LIMIT: usize = 1024;
+
+/// Smallest limit accepted for header fields, Received hops and addresses. A limit of 0
+/// would read a message as if it had none, and the report would contradict itself.
+pub const MIN_COUNT_LIMIT: usize = 1;
+
+/// Replaces the Rust type names in a parser message with the words of the file format.
+fn plain_type_names(message: &str) -> String {
+    message
+        .replace("expected u64", "expected a whole number of 0 or more")
+        .replace("expected u32", "expected a whole number of 0 or more")
+        .replace("expected struct FileLimits", "expected a [limits] table")
+        .replace(
+            "expected struct ConnectorEntry",
+            "expected a [[connectors]] table",
+        )
+        .replace(
+            "expected struct ProfileOverride",
+            "expected a [profiles.ID] table",
+        )
+}
 
 impl ConfigFile {
     /// Applies the `[limits]` values that concern reading inputs to `options`.
@@ -174,10 +194,12 @@ impl ConfigFile {
             options.max_message_bytes = self.byte_limit("max_message_bytes", value, path)?;
         }
         if let Some(value) = &limits.max_attachment_depth {
-            options.max_attachment_depth = self.count_limit("max_attachment_depth", value, path)?;
+            options.max_attachment_depth =
+                self.count_limit("max_attachment_depth", value, 0, path)?;
         }
         if let Some(value) = &limits.max_msg_stream_bytes {
-            options.max_msg_stream_bytes = *value.get_ref();
+            options.max_msg_stream_bytes =
+                self.byte_limit("max_msg_stream_bytes", value, path)? as u64;
         }
         Ok(())
     }
@@ -200,19 +222,27 @@ impl ConfigFile {
         }
     }
 
-    /// Returns a count limit of `[limits]`, refusing one this machine cannot hold.
+    /// Returns a count limit of `[limits]`, refusing one below `minimum` or one this
+    /// machine cannot hold.
     fn count_limit(
         &self,
         key: &str,
         value: &Spanned<u64>,
+        minimum: usize,
         path: &Path,
     ) -> Result<usize, ConfigError> {
-        usize::try_from(*value.get_ref()).map_err(|_| ConfigError::Value {
+        let invalid = |reason: String| ConfigError::Value {
             key: format!("limits.{key}"),
             value: value.get_ref().to_string(),
             location: self.location(path, value.span().start),
-            reason: "too large for this machine".into(),
-        })
+            reason,
+        };
+        let count = usize::try_from(*value.get_ref())
+            .map_err(|_| invalid("too large for this machine".into()))?;
+        if count < minimum {
+            return Err(invalid(format!("expected at least {minimum}")));
+        }
+        Ok(count)
     }
 
     /// Reads and parses a config file; errors name the file, key and line.
@@ -227,11 +257,22 @@ impl ConfigFile {
                 let before = text.get(..span.start).unwrap_or(&text);
                 let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
                 let column = before.rsplit('\n').next().unwrap_or(before).chars().count() + 1;
-                format!("line {line}, column {column}: ")
+                // The line itself names the key, which the parser's message often does not.
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                let line_text = text[line_start..].lines().next().unwrap_or("").trim();
+                let shown: String = line_text.chars().take(80).collect();
+                format!(
+                    "line {line}, column {column} (`{}`): ",
+                    crate::report::escape::escape_terminal(&shown)
+                )
             });
             ConfigError::Invalid {
                 path: display,
-                reason: format!("{}{}", position.unwrap_or_default(), e.message().trim()),
+                reason: format!(
+                    "{}{}",
+                    position.unwrap_or_default(),
+                    plain_type_names(e.message().trim())
+                ),
             }
         })?;
         file.source = text;
@@ -348,13 +389,14 @@ impl AnalysisConfig {
                 file.byte_limit("max_header_bytes", value, path)?;
         }
         if let Some(value) = &limits.max_header_fields {
-            self.parse.limits.max_fields = file.count_limit("max_header_fields", value, path)?;
+            self.parse.limits.max_fields =
+                file.count_limit("max_header_fields", value, MIN_COUNT_LIMIT, path)?;
         }
         if let Some(value) = &limits.max_hops {
-            self.max_hops = file.count_limit("max_hops", value, path)?;
+            self.max_hops = file.count_limit("max_hops", value, MIN_COUNT_LIMIT, path)?;
         }
         if let Some(value) = &limits.max_addresses {
-            self.max_addresses = file.count_limit("max_addresses", value, path)?;
+            self.max_addresses = file.count_limit("max_addresses", value, MIN_COUNT_LIMIT, path)?;
         }
         if !file.profiles.is_empty() {
             let mut profiles = self.profiles.as_ref().clone();

@@ -667,3 +667,36 @@ fn lists_and_profiles_report_write_errors() {
         assert!(!stderr.contains("panicked"), "{command}: {stderr}");
     }
 }
+
+/// The table has one header line, streamed or sorted, and the sorted rows line up.
+#[test]
+fn scan_table_header_written_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.eml", CLEAN);
+    write(
+        dir.path(),
+        "b.eml",
+        &CLEAN.replace("alice@example.com", "x@example.net"),
+    );
+    write(dir.path(), "empty.eml", "");
+    let folder = dir.path().to_string_lossy().into_owned();
+    for sort in [false, true] {
+        let mut args = vec!["scan", "--config", "/dev/null", folder.as_str()];
+        if sort {
+            args.insert(1, "--sort");
+        }
+        let output = mailtrace(&args, None);
+        let text = stdout(&output);
+        let headers = text.lines().filter(|l| l.starts_with("verdict ")).count();
+        assert_eq!(headers, 1, "sort {sort}: {text}");
+        if sort {
+            // Both rows start their location at the header's `location` column.
+            let column = text.lines().next().unwrap().find("location").unwrap();
+            let rows: Vec<&str> = text.lines().filter(|l| l.contains(".eml")).collect();
+            assert_eq!(rows.len(), 2, "{text}");
+            for row in rows {
+                assert_eq!(row.find(&folder), Some(column), "{text}");
+            }
+        }
+    }
+}

@@ -285,10 +285,11 @@ fn limits_are_set_from_command_line() {
     let fields: String = (0..30)
         .map(|i| format!("Received: from h{i}.example.com by mx.example.org; Mon, 3 Mar 2025 10:00:{i:02} +0000\n"))
         .collect();
+    let fields = format!("{fields}To: b@example.com, c@example.com, d@example.com\n");
     std::fs::write(&path, headers_then_body(&fields)).unwrap();
     let cases: [(&[&str], &str); 4] = [
         (&["--max-header-fields", "5"], "input.limit-reached"),
-        (&["--max-addresses", "0"], "input.limit-reached"),
+        (&["--max-addresses", "1"], "input.limit-reached"),
         (&["--max-header-bytes", "1024"], "input.limit-reached"),
         (&["--max-hops", "3"], "chain.hop-limit-reached"),
     ];

@@ -250,12 +250,15 @@ fn arc_override(results: &[AuthField], arc: &ArcChain) -> Option<Finding> {
     if !compauth_arc_override(results) {
         return None;
     }
-    // The sealers before Exchange Online, whose own seal (d=microsoft.com) comes last.
+    // The sealers before the recipient's Exchange Online, whose own seal (d=microsoft.com)
+    // is the newest. An upstream tenant's seal has the same domain and stays.
+    let newest = arc.sets.iter().map(|set| set.instance).max();
     let mut sealers: Vec<String> = Vec::new();
     for set in &arc.sets {
         if let Some(domain) = set.seal.as_ref().and_then(|seal| seal.d.as_deref()) {
             let domain = domain.to_ascii_lowercase();
-            if domain != "microsoft.com" && !sealers.contains(&domain) {
+            let own = Some(set.instance) == newest && domain == "microsoft.com";
+            if !own && !sealers.contains(&domain) {
                 sealers.push(domain);
             }
         }

@@ -8,7 +8,7 @@ pub mod output;
 pub mod profiles;
 pub mod scan;
 
-use crate::config::{AnalysisConfig, ConfigError, ConfigFile, MIN_BYTE_LIMIT};
+use crate::config::{AnalysisConfig, ConfigError, ConfigFile, MIN_BYTE_LIMIT, MIN_COUNT_LIMIT};
 use crate::input::{AttachedMessages, InputOptions};
 use crate::iplist::IpList;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -91,22 +91,22 @@ pub struct LimitArgs {
     /// [default: 8388608].
     #[arg(long, value_name = "BYTES", value_parser = parse_byte_limit)]
     pub max_header_bytes: Option<usize>,
-    /// Header parsing stops after this many header fields [default: 50000].
-    #[arg(long, value_name = "N")]
+    /// Header parsing stops after this many header fields; at least 1 [default: 50000].
+    #[arg(long, value_name = "N", value_parser = parse_count_limit)]
     pub max_header_fields: Option<usize>,
-    /// Only the newest N Received fields are analysed [default: 10000].
-    #[arg(long, value_name = "N")]
+    /// Only the newest N Received fields are analysed; at least 1 [default: 10000].
+    #[arg(long, value_name = "N", value_parser = parse_count_limit)]
     pub max_hops: Option<usize>,
-    /// Only the first N addresses of each From, Reply-To and To field are analysed
-    /// [default: 1000].
-    #[arg(long, value_name = "N")]
+    /// Only the first N addresses of each From, Reply-To and To field are analysed; at
+    /// least 1 [default: 1000].
+    #[arg(long, value_name = "N", value_parser = parse_count_limit)]
     pub max_addresses: Option<usize>,
     /// Attached messages are followed to this nesting depth [default: 4].
     #[arg(long, value_name = "N")]
     pub max_attachment_depth: Option<usize>,
-    /// A .msg file with a stream larger than this many bytes is an error record
-    /// [default: 67108864].
-    #[arg(long, value_name = "BYTES")]
+    /// A .msg file with a stream larger than this many bytes is an error record; at least
+    /// 1024 [default: 67108864].
+    #[arg(long, value_name = "BYTES", value_parser = parse_stream_limit)]
     pub max_msg_stream_bytes: Option<u64>,
 }
 
@@ -159,6 +159,19 @@ impl OnlineArgs {
             cache_file: self.dns_cache.clone(),
         }))
     }
+}
+
+fn parse_count_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(count) if count >= MIN_COUNT_LIMIT => Ok(count),
+        _ => Err(format!(
+            "expected a whole number of at least {MIN_COUNT_LIMIT}"
+        )),
+    }
+}
+
+fn parse_stream_limit(text: &str) -> Result<u64, String> {
+    parse_byte_limit(text).map(|bytes| bytes as u64)
 }
 
 fn parse_byte_limit(text: &str) -> Result<usize, String> {
@@ -429,6 +442,21 @@ mod tests {
         assert_eq!(input.max_attachment_depth, 2);
     }
 
+    /// A limit of 0 on fields, hops or addresses, or a stream limit below 1024, is refused.
+    #[test]
+    fn option_limits_have_minimums() {
+        let parse = |flag: &str, value: &str| {
+            Cli::try_parse_from(["mailtrace", "scan", flag, value, "x.eml"]).map(|_| ())
+        };
+        for flag in ["--max-hops", "--max-header-fields", "--max-addresses"] {
+            assert!(parse(flag, "0").is_err(), "{flag} 0");
+            assert!(parse(flag, "1").is_ok(), "{flag} 1");
+        }
+        assert!(parse("--max-msg-stream-bytes", "5").is_err());
+        assert!(parse("--max-msg-stream-bytes", "1024").is_ok());
+        assert!(parse("--max-attachment-depth", "0").is_ok());
+    }
+
     /// A byte limit below the minimum and an unknown key are refused with the file's line.
     #[test]
     fn config_file_limit_errors_name_key_and_line() {
@@ -450,5 +478,12 @@ mod tests {
         assert!(error.contains("unknown field `max_hop`"), "{error}");
         let error = resolve("[limits]\nmax_hops = -1\n");
         assert!(error.contains("line 2"), "{error}");
+        assert!(error.contains("(`max_hops = -1`)"), "{error}");
+        assert!(error.contains("expected a whole number"), "{error}");
+        let error = resolve("[limits]\nmax_hops = 0\n");
+        assert!(error.contains("limits.max_hops"), "{error}");
+        assert!(error.contains("at least 1"), "{error}");
+        let error = resolve("[limits]\nmax_msg_stream_bytes = 5\n");
+        assert!(error.contains("at least 1024"), "{error}");
     }
 }

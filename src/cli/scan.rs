@@ -245,7 +245,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     // Step 2: sorted lines, then the summary.
     sorted.sort();
-    if format == ScanFormat::Table {
+    if format == ScanFormat::Table && args.sort {
         let header = table_header();
         let widths = cell_widths(
             std::iter::once(header.as_str()).chain(sorted.iter().map(|(_, line)| line.as_str())),

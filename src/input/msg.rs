@@ -444,14 +444,14 @@ fn read_stream<F: Read + Seek>(
     let max_stream = file.max_stream_bytes;
     if length > max_stream {
         return Err(format!(
-            "the stream {} is {length} bytes, more than the {max_stream}-byte limit for one .msg stream",
+            "the stream {} is {length} bytes, more than the {max_stream}-byte limit for one .msg stream; raise it with --max-msg-stream-bytes or max_msg_stream_bytes in [limits] if the file is trusted",
             path.display()
         ));
     }
     let max_total = max_stream.saturating_mul(TOTAL_BYTES_PER_STREAM_LIMIT);
     if file.bytes_read.saturating_add(length) > max_total {
         return Err(format!(
-            "the streams read from this .msg file exceed {max_total} bytes in total at {}; the rest was not read",
+            "the streams read from this .msg file exceed {max_total} bytes in total at {}; the rest was not read (the total allowed is four times --max-msg-stream-bytes)",
             path.display()
         ));
     }
