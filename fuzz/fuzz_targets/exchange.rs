@@ -3,8 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use mailtrace::parse::exchange::{
-    describe_org_scl, parse_connecting_ip, parse_forefront_report, parse_header_marker,
-    parse_microsoft_antispam, parse_origin_ip_header,
+    describe_compauth_reason, describe_org_scl, parse_connecting_ip, parse_forefront_report,
+    parse_header_marker, parse_mailbox_delivery, parse_microsoft_antispam, parse_origin_ip_header,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -17,4 +17,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_connecting_ip(&value);
     let _ = parse_header_marker(&value);
     let _ = parse_origin_ip_header(&value);
+    let _ = parse_mailbox_delivery(&value).destination_name();
+    let _ = describe_compauth_reason(&value);
 });

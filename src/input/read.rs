@@ -296,8 +296,26 @@ fn plain_source(path: String, format: Format, maildir_flags: Option<String>) -> 
     }
 }
 
+/// Returns the path as reports name it. Bytes of a file name that are not UTF-8 are
+/// written as `\xNN`, so that the name can still be found, where a lossy conversion would
+/// replace them all with U+FFFD.
 fn label(path: &Path) -> String {
-    path.display().to_string()
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for byte in chunk.invalid() {
+                out.push_str(&format!("\\x{byte:02X}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.display().to_string()
+    }
 }
 
 fn open_error(path: &Path, error: &std::io::Error) -> InputError {

@@ -385,3 +385,22 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// A file name that is not UTF-8 keeps its bytes as `\xNN` in the source path, so that the
+/// report still names the file that was read.
+#[cfg(unix)]
+#[test]
+fn non_utf8_file_name_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff\xfe.eml");
+    let path = dir.path().join(name);
+    std::fs::write(&path, PLAIN).expect("write message");
+    let read = messages(read_paths(&[path], &options()).collect());
+    assert_eq!(read.len(), 1);
+    assert!(
+        read[0].source.path.ends_with("bad\\xFF\\xFE.eml"),
+        "{}",
+        read[0].source.path
+    );
+}
