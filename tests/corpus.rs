@@ -215,3 +215,23 @@ fn spaced_from_field_stays_one_message() {
     let hops = records[0]["hops"].as_array().map_or(0, Vec::len);
     assert!(hops > 0, "spam/008: no hops: {}", records[0]);
 }
+
+/// A message that a Google Group re-sent carries two trusted Received-SPF fields: the
+/// group's receiver checked the first sender, the final receiver checked the group. Only
+/// the final receiver's check is compared with the origin, so the findings agree.
+#[test]
+fn re_sent_message_uses_final_spf_check() {
+    let records = inspect_jsonl("phish-outlook/sample-340.eml");
+    let ids: Vec<&str> = records[0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    let spf_client = ids
+        .iter()
+        .filter(|id| **id == "auth.spf-client-not-origin")
+        .count();
+    assert_eq!(spf_client, 1, "{ids:?}");
+    assert!(!ids.contains(&"chain.origin-behind-gateway"), "{ids:?}");
+}

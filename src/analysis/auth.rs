@@ -234,6 +234,20 @@ fn oldest_arc_dmarc(arc: &ArcChain) -> Option<(u32, &str)> {
 }
 
 impl AuthSection {
+    /// Returns the line and client address of the newest trusted Received-SPF field that
+    /// names one: the check of the recipient's final receiver. Older trusted fields come
+    /// from receivers that handled the message before it was sent on (a Google Group that
+    /// re-sends mail it received), and their checks are about another hand-over.
+    pub fn recipient_spf_client(&self) -> Option<(usize, std::net::IpAddr)> {
+        self.received_spf
+            .iter()
+            .filter(|field| field.trusted)
+            .find_map(|field| {
+                let ip = field.parsed.client_ip.or(field.parsed.comment_ip)?;
+                Some((field.line, ip))
+            })
+    }
+
     /// Tells whether the recipient's DMARC failure is explained by ARC: Exchange Online
     /// overrode it (`compauth=pass reason=130`) and the oldest ARC results record
     /// `dmarc=pass`, so the From domain passed before a forwarder broke it.
@@ -313,24 +327,17 @@ pub fn spf_client_findings(auth: &AuthSection, origin: Option<&Origin>) -> Vec<F
         return Vec::new();
     };
     let origin_place = hop.map_or_else(String::new, |hop| format!(" (hop {hop})"));
-    let mut seen = Vec::new();
     let mut findings = Vec::new();
-    for field in auth.received_spf.iter().filter(|f| f.trusted) {
-        let Some(ip) = field.parsed.client_ip.or(field.parsed.comment_ip) else {
-            continue;
-        };
-        if ip == *origin_ip || seen.contains(&ip) {
-            continue;
-        }
-        seen.push(ip);
+    if let Some((line, ip)) = auth.recipient_spf_client()
+        && ip != *origin_ip
+    {
         findings.push(
             Finding::new(
                 "auth.spf-client-not-origin",
                 Severity::Low,
                 "The receiver checked SPF for another address than the origin",
                 format!(
-                    "The recipient's receiver checked SPF for {ip} (Received-SPF line {}), but the first external hop is {origin_ip}{origin_place}. A receiver skips the hops it is set up to trust, such as a security gateway or forwarder in front of it (Enhanced Filtering for Connectors in Exchange Online, inbound gateways in Google Workspace), and then {ip} is the address it took for the sender. Check which of the two hops the recipient's own systems run.",
-                    field.line
+                    "The recipient's receiver checked SPF for {ip} (Received-SPF line {line}), but the first external hop is {origin_ip}{origin_place}. A receiver skips the hops it is set up to trust, such as a security gateway or forwarder in front of it (Enhanced Filtering for Connectors in Exchange Online, inbound gateways in Google Workspace), and then {ip} is the address it took for the sender. Check which of the two hops the recipient's own systems run."
                 ),
             )
             .with_header("Received-SPF"),

@@ -104,10 +104,9 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
     // The receiver's own SPF check can show that the edge hop comes from its gateway.
     let spf_client_ips: Vec<std::net::IpAddr> = auth
-        .received_spf
-        .iter()
-        .filter(|field| field.trusted)
-        .filter_map(|field| field.parsed.client_ip.or(field.parsed.comment_ip))
+        .recipient_spf_client()
+        .map(|(_, ip)| ip)
+        .into_iter()
         .collect();
     if let Some(finding) = chain::move_boundary_behind_gateway(&mut chain, &spf_client_ips) {
         chain.findings.push(finding);
