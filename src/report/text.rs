@@ -316,7 +316,11 @@ fn auth(out: &mut String, report: &Report, style: Style) {
             "  [{trust}] {} line {} ({}): {}",
             esc(&field.header),
             field.line,
-            opt(field.parsed.authserv_id.as_deref()),
+            field
+                .parsed
+                .authserv_id
+                .as_deref()
+                .map_or_else(|| "no authserv-id".to_string(), clip),
             if results.is_empty() {
                 "none".into()
             } else {
