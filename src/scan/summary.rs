@@ -142,8 +142,8 @@ impl Summary {
             "errors": self.errors,
             "panics": self.panics,
             "by_verdict": verdicts,
-            "top_origin_ips": top(&self.origin_ips, |ip| ip.to_string()),
-            "top_networks": top(&self.networks, Clone::clone),
+            "top_origin_ips": with_provider(top(&self.origin_ips, |ip| ip.to_string())),
+            "top_networks": with_provider(top(&self.networks, Clone::clone)),
             "ip_matches": top_all(&self.ip_matches),
             "stripped_header_groups": self.stripped_group_list(),
             "top_from_domains": top(&self.from_domains, Clone::clone),
@@ -196,7 +196,12 @@ impl Summary {
             for row in rows {
                 let name =
                     crate::report::escape::escape_terminal(row["value"].as_str().unwrap_or(""));
-                out.push_str(&format!("    {:>7}  {name}\n", row["messages"]));
+                // A provider's relay names the provider, not a sender to report.
+                let provider = row["provider"]
+                    .as_str()
+                    .map_or(String::new(), |p| format!("  ({p} relay)"));
+                let messages = row["messages"].as_u64().unwrap_or(0);
+                out.push_str(&format!("    {messages:>7}  {name}{provider}\n"));
             }
         }
         let groups = self.stripped_group_list();
@@ -211,13 +216,35 @@ impl Summary {
                     .collect();
                 out.push_str(&format!(
                     "    {:>7}  {}\n",
-                    group["messages"],
+                    group["messages"].as_u64().unwrap_or(0),
                     crate::report::escape::escape_terminal(&names.join(", "))
                 ));
             }
         }
         out
     }
+}
+
+/// Adds `provider` to rows whose address or network start is in a mail provider's published
+/// ranges (`Microsoft`, `Google`), and `null` to the others.
+fn with_provider(rows: Vec<Value>) -> Vec<Value> {
+    rows.into_iter()
+        .map(|mut row| {
+            let text = row["value"].as_str().unwrap_or("");
+            let address = text.split('/').next().unwrap_or(text);
+            let provider = address
+                .parse::<IpAddr>()
+                .ok()
+                .and_then(crate::platform::ranges::provider_range)
+                .map(|range| match range.provider {
+                    "microsoft" => "Microsoft",
+                    "google" => "Google",
+                    other => other,
+                });
+            row["provider"] = json!(provider);
+            row
+        })
+        .collect()
 }
 
 /// Returns the /24 (IPv4) or /48 (IPv6) network of an address.
@@ -272,6 +299,33 @@ mod tests {
         assert_eq!(value["top_networks"][0]["messages"], 2);
         assert_eq!(value["stripped_header_groups"][0]["messages"], 2);
         assert_eq!(value["top_from_domains"][0]["messages"], 3);
+    }
+
+    /// Origins on a provider's published relays are marked, so that the analyst does not
+    /// report Microsoft or Google as the sender.
+    #[test]
+    fn provider_relays_marked() {
+        let mut summary = Summary::default();
+        summary.add(&digest(Verdict::Low, "52.100.166.220", &[]));
+        summary.add(&digest(Verdict::Low, "192.0.2.1", &[]));
+        let value = summary.to_json();
+        let providers: Vec<(&str, &Value)> = value["top_origin_ips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| (row["value"].as_str().unwrap(), &row["provider"]))
+            .collect();
+        assert_eq!(
+            providers,
+            [
+                ("192.0.2.1", &Value::Null),
+                ("52.100.166.220", &json!("Microsoft"))
+            ]
+        );
+        assert_eq!(value["top_networks"][1]["provider"], "Microsoft");
+        let text = summary.render_text();
+        assert!(text.contains("52.100.166.220  (Microsoft relay)"), "{text}");
+        assert!(text.contains("\n          1  192.0.2.1\n"), "{text}");
     }
 
     #[test]
