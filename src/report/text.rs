@@ -222,7 +222,7 @@ fn chain(out: &mut String, report: &Report, style: Style) {
             .timestamp
             .as_ref()
             .map_or("(no date)".to_string(), format_timestamp);
-        // A time read as UTC for want of a zone gets no delay; the column says why.
+        // A time read as UTC for want of a zone gets no delay, and the column shows why.
         let delay = match hop.delay_seconds {
             Some(d) => format!("{d:+}s"),
             None if crate::analysis::chain::zone_guessed(&hop.received) => "zone?".into(),
