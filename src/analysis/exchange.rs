@@ -581,19 +581,22 @@ mod tests {
         assert!(!finding_ids(&report).contains(&"exchange.origin-is-microsoft-relay"));
     }
 
+    /// Analyses a message with `fields` above a plain From, Subject and body.
+    fn analyse_fields(fields: &str) -> Report {
+        analyse_text(&format!(
+            "{fields}From: a@example.org\nSubject: test\n\nbody\n"
+        ))
+    }
+
     /// Without a record of the connecting address, the finding still reports the origin as
     /// Microsoft's, and names the mailbox submission and the tenant's signing domain.
     #[test]
     fn origin_on_microsoft_relay_without_record() {
-        let text = "Received: from EUR05-AM6-obe.outbound.protection.outlook.com (mail-am6eur05on2092.outbound.protection.outlook.com [40.107.22.92]) by mx.example.net with ESMTPS id 3; Mon, 25 Mar 2024 10:00:05 +0000\n\
+        let fields = "Received: from EUR05-AM6-obe.outbound.protection.outlook.com (mail-am6eur05on2092.outbound.protection.outlook.com [40.107.22.92]) by mx.example.net with ESMTPS id 3; Mon, 25 Mar 2024 10:00:05 +0000\n\
              Received: from AB1PR05MB0001.eurprd05.prod.outlook.com ([fe80::1%5]) by AB1PR05MB0001.eurprd05.prod.outlook.com ([fe80::1%5]) with mapi id 15.20.7409.028; Mon, 25 Mar 2024 10:00:00 +0000\n\
              X-Forefront-Antispam-Report-Untrusted: CIP:255.255.255.255;CTRY:;LANG:en;SCL:1;SRV:;IPV:NLI;SFV:NSPM;H:AB1PR05MB0001.eurprd05.prod.outlook.com;PTR:;CAT:NONE;DIR:OUT;\n\
-             DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=contoso.onmicrosoft.com; s=selector1; h=From:Subject; bh=AAAA; b=BBBB\n\
-             From: a@example.org\n\
-             Subject: test\n\
-             \n\
-             body\n";
-        let report = analyse_text(text);
+             DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=contoso.onmicrosoft.com; s=selector1; h=From:Subject; bh=AAAA; b=BBBB\n";
+        let report = analyse_fields(fields);
         let finding = finding(&report, "exchange.origin-is-microsoft-relay");
         assert!(finding.title.contains("not recorded"), "{}", finding.title);
         assert!(
@@ -622,14 +625,10 @@ mod tests {
     /// plain report there is the sending tenant's, and its CIP names the sender.
     #[test]
     fn plain_report_names_sender_outside_microsoft() {
-        let text = "Received: from NAM12-DM6-obe.outbound.protection.outlook.com (mail-dm6nam12lp2168.outbound.protection.outlook.com [104.47.59.168]) by mx.example.net with ESMTPS id 3; Sun, 19 Feb 2023 23:02:12 +0000\n\
+        let fields = "Received: from NAM12-DM6-obe.outbound.protection.outlook.com (mail-dm6nam12lp2168.outbound.protection.outlook.com [104.47.59.168]) by mx.example.net with ESMTPS id 3; Sun, 19 Feb 2023 23:02:12 +0000\n\
              Received: from sender.example.org (203.0.113.197) by BN1NAM02FT003.mail.protection.outlook.com (10.13.2.130) with Microsoft SMTP Server id 15.20.1; Sun, 19 Feb 2023 23:02:07 +0000\n\
-             X-Forefront-Antispam-Report: CIP:203.0.113.197;CTRY:NL;LANG:en;SCL:5;SRV:;IPV:NLI;SFV:SPM;H:sender.example.org;PTR:sender.example.org;CAT:SPOOF;DIR:INB;\n\
-             From: a@example.org\n\
-             Subject: test\n\
-             \n\
-             body\n";
-        let report = analyse_text(text);
+             X-Forefront-Antispam-Report: CIP:203.0.113.197;CTRY:NL;LANG:en;SCL:5;SRV:;IPV:NLI;SFV:SPM;H:sender.example.org;PTR:sender.example.org;CAT:SPOOF;DIR:INB;\n";
+        let report = analyse_fields(fields);
         let finding = finding(&report, "exchange.origin-is-microsoft-relay");
         assert!(finding.title.contains("203.0.113.197"), "{}", finding.title);
         assert!(
@@ -645,11 +644,10 @@ mod tests {
     #[test]
     fn spam_verdict_override_reported() {
         let message = |scl: &str, delivery: &str| {
-            analyse_text(&format!(
+            analyse_fields(&format!(
                 "Received: from mail.example.org (198.51.100.7) by AB1EUR01FT001.mail.protection.outlook.com (10.152.0.1) with Microsoft SMTP Server id 15.20.1; Mon, 3 Mar 2025 10:00:01 +0000\n\
                  X-MS-Exchange-Organization-SCL: {scl}\n\
-                 X-Microsoft-Antispam-Mailbox-Delivery: abwl:0;wl:1;pcwl:1;auth:0;{delivery}\n\
-                 From: a@example.org\nSubject: test\n\nbody\n"
+                 X-Microsoft-Antispam-Mailbox-Delivery: abwl:0;wl:1;pcwl:1;auth:0;{delivery}\n"
             ))
         };
         let report = message("5", "dest:I;OFR:TrustedSenderList;");
