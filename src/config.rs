@@ -260,10 +260,10 @@ impl ConfigFile {
                 // The line itself names the key, which the parser's message often does not.
                 let line_start = before.rfind('\n').map_or(0, |i| i + 1);
                 let line_text = text[line_start..].lines().next().unwrap_or("").trim();
-                let shown: String = line_text.chars().take(80).collect();
+                let excerpt: String = line_text.chars().take(80).collect();
                 format!(
                     "line {line}, column {column} (`{}`): ",
-                    crate::report::escape::escape_terminal(&shown)
+                    crate::report::escape::escape_terminal(&excerpt)
                 )
             });
             ConfigError::Invalid {

@@ -48,9 +48,11 @@ impl ExchangeSection {
 /// Reads the Exchange Online stamps of `block` and checks them against the relay chain.
 /// `platforms` shows whether Microsoft 365 delivered the message, and so whether its plain
 /// X-Forefront-Antispam-Report is the recipient's own or an upstream tenant's.
+/// `auth` gives the DKIM signatures already parsed.
 pub fn read_exchange(
     block: &HeaderBlock,
     chain: &RelayChain,
+    auth: &AuthSection,
     platforms: &PlatformSection,
     config: &AnalysisConfig,
 ) -> ExchangeSection {
@@ -110,7 +112,7 @@ pub fn read_exchange(
 
     // Step 4: an origin on Microsoft's outbound relays, with the sender's address recorded
     // by the tenant that sent the message.
-    if let Some(finding) = origin_is_microsoft_relay(&section, block, chain, platforms) {
+    if let Some(finding) = origin_is_microsoft_relay(&section, auth, chain, platforms) {
         section.findings.push(finding);
     }
     // Step 5: a spam verdict that the mailbox overrode, which explains why the user saw it.
@@ -144,7 +146,7 @@ fn spam_verdict_overridden(section: &ExchangeSection) -> Option<Finding> {
             Severity::Info,
             "Rated spam, yet delivered to the Inbox",
             format!(
-                "X-MS-Exchange-Organization-SCL is {scl} ({meaning}), but X-Microsoft-Antispam-Mailbox-Delivery records dest:I, the Inbox. {reason} An override such as the user's safe senders (TrustedSenderList) or a mailbox rule explains why the user saw the message. Microsoft does not document this field; dest and OFR are read as they are commonly read."
+                "X-MS-Exchange-Organization-SCL is {scl} ({meaning}), but X-Microsoft-Antispam-Mailbox-Delivery records dest:I, the Inbox. {reason} An override such as the user's safe senders (TrustedSenderList) or a mailbox rule explains why the user saw the message. Microsoft does not document this field, so dest and OFR are read as they are commonly read."
             ),
         )
         .with_header("X-Microsoft-Antispam-Mailbox-Delivery"),
@@ -157,7 +159,7 @@ fn spam_verdict_overridden(section: &ExchangeSection) -> Option<Finding> {
 /// tenant when that tenant recorded it, and otherwise what points to the tenant.
 fn origin_is_microsoft_relay(
     section: &ExchangeSection,
-    block: &HeaderBlock,
+    auth: &AuthSection,
     chain: &RelayChain,
     platforms: &PlatformSection,
 ) -> Option<Finding> {
@@ -219,9 +221,8 @@ fn origin_is_microsoft_relay(
         ));
     }
     let mut tenants: Vec<String> = Vec::new();
-    for field in block.all("DKIM-Signature") {
-        let signature = crate::parse::taglist::parse_dkim_signature(&field.value);
-        if let Some(domain) = signature.d.map(|d| d.to_ascii_lowercase())
+    for field in &auth.dkim_signatures {
+        if let Some(domain) = field.parsed.d.as_deref().map(str::to_ascii_lowercase)
             && domain.ends_with(".onmicrosoft.com")
             && !tenants.contains(&domain)
         {

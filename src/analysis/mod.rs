@@ -99,7 +99,7 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     let mut chain = chain::build_chain(&headers, config);
     let auth = auth::read_auth(&headers, &chain, config);
     let platforms = crate::platform::read_platforms(&headers, &chain, &auth, &config.profiles);
-    let exchange = exchange::read_exchange(&headers, &chain, &platforms, config);
+    let exchange = exchange::read_exchange(&headers, &chain, &auth, &platforms, config);
     let message = sender::read_sender(&headers, config.max_addresses);
     let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
     // The receiver's own SPF check can show that the edge hop comes from its gateway.

@@ -233,8 +233,8 @@ pub enum ExitCode {
 }
 
 impl AnalysisArgs {
-    /// Resolves the arguments and config file into an analysis configuration.
-    /// An option overrides the config file, which overrides the defaults.
+    /// Resolves the arguments and config file into the analysis configuration and the input
+    /// options. An option overrides the config file, which overrides the defaults.
     pub fn resolve(&self) -> Result<(AnalysisConfig, InputOptions), ConfigError> {
         let mut config = AnalysisConfig::default();
         let mut input = InputOptions::default();

@@ -12,6 +12,15 @@ use serde::Serialize;
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
+/// Returns the display name of a provider id of [`ProviderRange`]: `Microsoft`, `Google`.
+pub fn provider_name(provider: &str) -> &str {
+    match provider {
+        "microsoft" => "Microsoft",
+        "google" => "Google",
+        other => other,
+    }
+}
+
 /// One published range and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProviderRange {

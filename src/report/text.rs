@@ -160,7 +160,7 @@ fn summary(out: &mut String, report: &Report, style: Style) {
                 crate::platform::ranges::provider_range(*ip).map_or(String::new(), |range| {
                     format!(
                         ", a relay of {}: {}",
-                        provider_label(range.provider),
+                        crate::platform::ranges::provider_name(range.provider),
                         range.label
                     )
                 });
@@ -192,15 +192,6 @@ fn summary(out: &mut String, report: &Report, style: Style) {
         spoof.verdict.as_str().to_uppercase()
     );
     let _ = writeln!(out, "  Spoof score: {}", style.bold(&verdict));
-}
-
-/// Returns the display name of a provider id of the published ranges.
-fn provider_label(provider: &str) -> &str {
-    match provider {
-        "microsoft" => "Microsoft",
-        "google" => "Google",
-        other => other,
-    }
 }
 
 fn chain(out: &mut String, report: &Report, style: Style) {

@@ -236,11 +236,7 @@ fn with_provider(rows: Vec<Value>) -> Vec<Value> {
                 .parse::<IpAddr>()
                 .ok()
                 .and_then(crate::platform::ranges::provider_range)
-                .map(|range| match range.provider {
-                    "microsoft" => "Microsoft",
-                    "google" => "Google",
-                    other => other,
-                });
+                .map(|range| crate::platform::ranges::provider_name(range.provider));
             row["provider"] = json!(provider);
             row
         })
