@@ -2,9 +2,10 @@
 //! Received-SPF and DKIM-Signature fields, each tied to its line and judged trusted or not.
 //!
 //! A result is trusted only when the recipient's own systems stamped it: the field sits
-//! above the first external hop's Received field, and its authserv-id is one the analyst
-//! declared or, without a declaration, one of the receiving hosts. Results are never
-//! combined across fields.
+//! above the first external hop's Received field, or where receivers are known to insert
+//! their results below it (see [`TrustWindow`] and [`admit_trace_tail`]), and its
+//! authserv-id is one the analyst declared or, without a declaration, one of the receiving
+//! hosts. Results are never combined across fields.
 
 use crate::analysis::arc::{ArcChain, assess_arc};
 use crate::analysis::chain::{Origin, RelayChain};
@@ -101,6 +102,8 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
     // Step 1: Authentication-Results and ARC-Authentication-Results (RFC 8601, RFC 8617).
     let mut results = Vec::new();
     let mut trusted_below: Vec<EdgeRun> = Vec::new();
+    // Positions of the Authentication-Results fields whose authserv-id names the receiver.
+    let mut receiver_fields: Vec<usize> = Vec::new();
     for (index, header) in block.fields.iter().enumerate() {
         let arc = header.is("ARC-Authentication-Results");
         if !arc && !header.is("Authentication-Results") {
@@ -118,6 +121,9 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
             config,
         );
         let methods: Vec<String> = parsed.results.iter().map(|r| r.method.clone()).collect();
+        if !arc && receiver {
+            receiver_fields.push(index);
+        }
         let trusted = !arc
             && receiver
             && window.admits(
@@ -152,6 +158,9 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
             trusted,
             parsed,
         });
+    }
+    if !results.iter().any(|f| f.trusted) {
+        admit_trace_tail(block, &window, &receiver_fields, &mut results);
     }
     flag_forged_copies(&results, window.boundary, received_by_eop, &mut findings);
 
@@ -411,6 +420,58 @@ impl TrustWindow {
     }
 }
 
+/// Admits the results that a receiver inserted right after the last Received field of the
+/// message, below the sender's own trace fields. Proton Mail's Postfix places its results
+/// there whenever the message arrives with Received fields of its own, so without this rule
+/// its verdicts on such mail would be lost. The rule applies only when no field above the
+/// boundary or in the edge block was admitted. It takes the run of Authentication-Results
+/// fields that starts right after the last Received field, has the receiver's authserv-id,
+/// and adds a method not seen yet with each field. A copy of an earlier delivery's results
+/// that a sender carries along repeats those methods and ends the run.
+fn admit_trace_tail(
+    block: &HeaderBlock,
+    window: &TrustWindow,
+    receiver_fields: &[usize],
+    results: &mut [AuthField],
+) {
+    // With nothing below the edge block, the edge block already reaches the end.
+    if window.below.is_none() {
+        return;
+    }
+    let Some(last_received) = block.fields.iter().rposition(|h| h.is("Received")) else {
+        return;
+    };
+    let mut methods: Vec<&str> = Vec::new();
+    let mut admitted: Vec<usize> = Vec::new();
+    for (index, header) in block.fields.iter().enumerate().skip(last_received + 1) {
+        if !header.is("Authentication-Results") || !receiver_fields.contains(&index) {
+            break;
+        }
+        let Some(field) = results
+            .iter()
+            .find(|f| f.line == header.line && f.parsed.authserv_id.is_some())
+        else {
+            break;
+        };
+        let new_methods: Vec<&str> = field
+            .parsed
+            .results
+            .iter()
+            .map(|r| r.method.as_str())
+            .collect();
+        if new_methods.is_empty() || new_methods.iter().any(|m| methods.contains(m)) {
+            break;
+        }
+        methods.extend(new_methods);
+        admitted.push(header.line);
+    }
+    for field in results.iter_mut() {
+        if admitted.contains(&field.line) {
+            field.trusted = true;
+        }
+    }
+}
+
 /// A result field below the trust boundary, as [`TrustWindow::admits`] weighs it.
 struct EdgeField<'a> {
     line: usize,
@@ -555,7 +616,7 @@ fn flag_forged_copies(
                 Severity::High,
                 "Authentication-Results claims the recipient's receiver but predates it",
                 format!(
-                    "The field at line {} {claimed}, but sits below the first external hop, so the sender wrote it.",
+                    "The field at line {} {claimed}, but sits below the first external hop, so it was there before the message reached the receiver: the sender wrote it or carried it over from an earlier delivery.",
                     field.line
                 ),
             )
@@ -631,6 +692,71 @@ mod tests {
         let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
         assert_eq!(trusted, [true, true, true]);
         assert!(!forged(&report));
+    }
+
+    /// The sender's own Received fields, below the receiver's edge field.
+    const SENDER_TRACE: &str = "Received: from localhost (localhost [127.0.0.1]) by mail.example.org (Postfix) with ESMTP id 7A; Tue, 8 Aug 2023 16:13:50 +0000\n\
+         Received: by mail.example.org (Postfix, from userid 0) id 7B; Tue, 8 Aug 2023 16:13:49 +0000\n";
+
+    /// Results of the receiver's run after the sender's trace fields, as Proton Mail
+    /// inserts them.
+    const TAIL_RUN: &str = "Authentication-Results: mx1.example.net; dmarc=fail (p=reject dis=none) header.from=example.org\n\
+         Authentication-Results: mx1.example.net; spf=fail smtp.mailfrom=example.org\n\
+         Authentication-Results: mx1.example.net; dkim=none\n";
+
+    fn trusted_lines(report: &Report) -> Vec<(usize, bool)> {
+        report
+            .auth
+            .results
+            .iter()
+            .map(|f| (f.line, f.trusted))
+            .collect()
+    }
+
+    #[test]
+    fn run_after_sender_trace_trusted() {
+        let report = analyse(&format!("{SENDER_TRACE}{TAIL_RUN}"));
+        assert_eq!(trusted_lines(&report), [(4, true), (5, true), (6, true)]);
+        assert!(!forged(&report));
+        let ids: Vec<&str> = report.spoof.signals.iter().map(|s| s.id.as_str()).collect();
+        assert!(ids.contains(&"dmarc-fail"), "{ids:?}");
+        assert!(!ids.contains(&"no-trusted-results"), "{ids:?}");
+    }
+
+    /// A sender that re-sends a message carries the results of its earlier delivery along,
+    /// after the receiver's own run. They repeat its methods and stay untrusted.
+    #[test]
+    fn carried_results_after_tail_run_untrusted() {
+        let carried =
+            "Authentication-Results: mx1.example.net; dmarc=pass header.from=example.org\n";
+        let report = analyse(&format!("{SENDER_TRACE}{TAIL_RUN}{carried}"));
+        assert_eq!(
+            trusted_lines(&report),
+            [(4, true), (5, true), (6, true), (7, false)]
+        );
+        assert!(forged(&report));
+    }
+
+    #[test]
+    fn tail_run_must_follow_last_received() {
+        let report = analyse(&format!("{SENDER_TRACE}Subject: gap\n{TAIL_RUN}"));
+        assert!(report.auth.results.iter().all(|f| !f.trusted));
+        let other_id = TAIL_RUN.replace("mx1.example.net", "mx.example.com");
+        let report = analyse(&format!("{SENDER_TRACE}{other_id}"));
+        assert!(report.auth.results.iter().all(|f| !f.trusted));
+    }
+
+    /// The rule is a fallback: with results in the usual place, a run after the sender's
+    /// trace fields is the sender's.
+    #[test]
+    fn tail_run_ignored_when_edge_results_exist() {
+        let report = analyse(&format!(
+            "Authentication-Results: mx1.example.net; spf=pass smtp.mailfrom=example.org\n{SENDER_TRACE}{TAIL_RUN}"
+        ));
+        assert_eq!(
+            trusted_lines(&report),
+            [(2, true), (5, false), (6, false), (7, false)]
+        );
     }
 
     #[test]
