@@ -58,10 +58,10 @@ fn corpus_evaluation_meets_measured_floors() {
     assert!(evaluation.phish.errors <= 2, "{}", evaluation.phish.errors);
 
     // Separation.
-    // 0.682 measured. Phishing that Exchange Online let through on a forwarder's ARC seal,
-    // from a domain that passed DMARC before the forwarding, no longer counts dmarc=fail and
-    // now scores below the ham's 5 points for missing results.
-    assert!(evaluation.roc_auc >= 0.67, "ROC AUC {}", evaluation.roc_auc);
+    // 0.707 measured. Phishing that Exchange Online let through on a forwarder's ARC seal,
+    // from a domain that passed DMARC before the forwarding, scores below the ham's 5 points
+    // for missing results, so the AUC stays far from the 0.95 target.
+    assert!(evaluation.roc_auc >= 0.69, "ROC AUC {}", evaluation.roc_auc);
 
     // False positives on ham.
     assert!(
@@ -77,17 +77,17 @@ fn corpus_evaluation_meets_measured_floors() {
 
     // Detection on phishing.
     assert!(
-        evaluation.phish.at_medium_or_high >= 0.35,
+        evaluation.phish.at_medium_or_high >= 0.45,
         "phish at medium or high {}",
         evaluation.phish.at_medium_or_high
     );
     assert!(
-        evaluation.phish.at_high >= 0.07,
+        evaluation.phish.at_high >= 0.13,
         "phish at high {}",
         evaluation.phish.at_high
     );
     assert!(
-        evaluation.phish.impersonating >= 65,
+        evaluation.phish.impersonating >= 135,
         "impersonating phish {}",
         evaluation.phish.impersonating
     );

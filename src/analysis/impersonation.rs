@@ -2,10 +2,11 @@
 //! organisation's VIPs while the address is in an unrelated domain, and display names
 //! obfuscated with invisible characters or mixed-script words.
 //!
-//! Names are compared after folding: UTS #39 confusable skeleton, lower case, combining
-//! marks removed, and the text split into words at anything that is not a letter or digit.
-//! A name matches when its words appear as a run of whole words in the display name, or
-//! when the display name, with all separators removed, spells the name (`F.e.d.E.x`).
+//! Names are compared after folding: invisible characters removed, UTS #39 confusable
+//! skeleton, lower case, combining marks removed, and the text split into words at anything that is not a letter or digit.
+//! A name matches when its words appear as a run of whole words in the display name, when
+//! the display name, with all separators removed, spells the name (`F.e.d.E.x`), or when a
+//! run of single letters in it does (`I T A Ú - Feito com você`).
 
 use crate::analysis::lookalike::{
     Brand, builtin_brands, cached_protected_domains, domain_findings, is_same_or_subdomain,
@@ -13,6 +14,7 @@ use crate::analysis::lookalike::{
 use crate::analysis::sender::MessageSummary;
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
+use crate::parse::invisible::{is_invisible, without_invisible};
 use crate::report::escape::quoted;
 use std::sync::OnceLock;
 use unicode_normalization::char::is_combining_mark;
@@ -29,9 +31,13 @@ pub struct FoldedName {
 }
 
 impl FoldedName {
-    /// Folds a name: confusable skeleton, lower case, marks removed, split into words.
+    /// Folds a name: invisible characters removed, confusable skeleton, lower case, marks
+    /// removed, split into words.
     pub fn new(text: &str) -> FoldedName {
-        let text: String = text.chars().take(MAX_DISPLAY_CHARS).collect();
+        let text: String = without_invisible(text)
+            .chars()
+            .take(MAX_DISPLAY_CHARS)
+            .collect();
         let folded = crate::analysis::lookalike::skeleton(&text);
         let mut words = Vec::new();
         let mut word = String::new();
@@ -61,10 +67,20 @@ impl FoldedName {
         }
         let n = name.words.len();
         n > 0
-            && self
+            && (self
                 .words
                 .windows(n)
                 .any(|run| run == name.words.as_slice())
+                || self.spaced_letters_spell(name))
+    }
+
+    /// Tells whether a run of single-letter words spells `name` (`I T A Ú`, `P a y P a l`),
+    /// the name written with spaces between its letters.
+    fn spaced_letters_spell(&self, name: &FoldedName) -> bool {
+        self.words
+            .split(|word| word.chars().nth(1).is_some())
+            .filter(|run| run.len() > 1)
+            .any(|run| run.concat() == name.joined)
     }
 }
 
@@ -310,28 +326,6 @@ fn is_latin_confusable_script(c: char) -> bool {
     ) && c.is_alphabetic()
 }
 
-/// Tells whether `c` is a default-ignorable code point that renders as nothing (Unicode
-/// DerivedCoreProperties), except variation selectors, which legitimately follow emoji.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{061C}'
-            | '\u{115F}'..='\u{1160}'
-            | '\u{17B4}'..='\u{17B5}'
-            | '\u{180B}'..='\u{180F}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{3164}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0000}'..='\u{E0FFF}'
-    )
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -442,6 +436,21 @@ mod tests {
             ("Chase Miller", "example.net", false),
             ("Start ups weekly", "example.net", false),
             ("Alice Example", "example.net", false),
+            // Letters spaced out, or split by invisible characters, still spell the name.
+            ("I T A Ú - Feito com você", "example.net", true),
+            ("P a y P a l Service", "example.net", true),
+            (
+                "V\u{200D}e\u{200D}n\u{200D}m\u{200D}o Support",
+                "example.net",
+                true,
+            ),
+            ("J R R Tolkien", "example.net", false),
+            // Names added from gift-card and reward lures.
+            ("Lowes ®", "example.net", true),
+            ("Costco Surprise", "example.net", true),
+            ("proton.me Helpdesk", "example.net", true),
+            ("Proton Therapy Center", "example.net", false),
+            ("Lowe's", "lowes.com", false),
         ];
         for (display, domain, flagged) in cases {
             let found = ids(display, domain, &[]).contains(&"sender.display-name-brand".into());

@@ -548,7 +548,8 @@ mod tests {
         let brands = builtin_brands();
         assert!(brands.len() >= 50, "{} brands", brands.len());
         let domains: usize = brands.iter().map(|b| b.domains.len()).sum();
-        assert!(domains <= 150, "{domains} domains");
+        // Every From domain is compared with each of them, so the list stays modest.
+        assert!(domains <= 200, "{domains} domains");
         let apple = brands.iter().find(|b| b.name() == "Apple").unwrap();
         assert!(apple.whole_only[0]);
         assert!(apple.owns("insideapple.apple.com"));

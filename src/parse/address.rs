@@ -935,7 +935,7 @@ fn contains_encoded_word(token: &Token) -> bool {
 /// differs from that of `own`.
 fn foreign_address_domain(display: &str, own: Option<&str>) -> Option<String> {
     let own = own.map(registrable_domain);
-    display
+    crate::parse::invisible::without_invisible(display)
         .split('@')
         .skip(1)
         .filter_map(leading_domain)
@@ -1199,6 +1199,11 @@ mod tests {
             ),
             (
                 "=?utf-8?B?U2VydmljZSBEZXNrIDxoZWxwQGV4YW1wbGUuY29tPg==?= <x@example.net>",
+                &["sender.address-in-display-name"],
+            ),
+            // Invisible characters between the letters do not hide the address.
+            (
+                "\"h\u{34F}e\u{34F}l\u{34F}p\u{34F}@e\u{34F}x\u{34F}a\u{34F}m\u{34F}p\u{34F}l\u{34F}e\u{34F}.\u{34F}c\u{34F}o\u{34F}m\" <x@example.net>",
                 &["sender.address-in-display-name"],
             ),
             (

@@ -7,6 +7,7 @@ pub mod authres;
 pub mod date;
 pub mod encoded_word;
 pub mod exchange;
+pub mod invisible;
 pub mod received;
 pub mod received_spf;
 pub mod taglist;
