@@ -12,6 +12,7 @@ use crate::analysis::chain::{Origin, RelayChain};
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::{Header, HeaderBlock};
+use crate::parse::ascii::ends_with_ci;
 use crate::parse::authres::{
     AuthResults, parse_arc_authentication_results, parse_authentication_results,
 };
@@ -367,6 +368,9 @@ struct TrustWindow {
     boundary: Option<usize>,
     /// Line of the next Received field below the boundary, if any.
     below: Option<usize>,
+    /// The edge receiver is Proton Mail, which writes its results above its edge Received
+    /// field or after the last Received field of the message, never in the edge block.
+    results_at_tail: bool,
 }
 
 impl TrustWindow {
@@ -378,7 +382,15 @@ impl TrustWindow {
                 .map(|h| h.line)
                 .find(|received| *received > line)
         });
-        TrustWindow { boundary, below }
+        let results_at_tail = chain
+            .boundary_hop()
+            .and_then(|hop| hop.received.by_host.as_deref())
+            .is_some_and(|by| ends_with_ci(by.trim_end_matches('.'), PROTON_EDGE_SUFFIX));
+        TrustWindow {
+            boundary,
+            below,
+            results_at_tail,
+        }
     }
 
     /// Tells whether `field` was written by the recipient's systems; `runs` remembers what
@@ -389,6 +401,9 @@ impl TrustWindow {
         };
         if field.line < boundary {
             return true;
+        }
+        if self.results_at_tail {
+            return false;
         }
         // Exchange Online writes its id-less results above its edge Received field, never
         // below it, so an id-less field below the boundary came from the sender.
@@ -420,22 +435,26 @@ impl TrustWindow {
     }
 }
 
-/// Admits the results that a receiver inserted right after the last Received field of the
-/// message, below the sender's own trace fields. Proton Mail's Postfix places its results
-/// there whenever the message arrives with Received fields of its own, so without this rule
-/// its verdicts on such mail would be lost. The rule applies only when no field above the
-/// boundary or in the edge block was admitted. It takes the run of Authentication-Results
-/// fields that starts right after the last Received field, has the receiver's authserv-id,
-/// and adds a method not seen yet with each field. A copy of an earlier delivery's results
-/// that a sender carries along repeats those methods and ends the run.
+/// Host names of Proton Mail's inbound servers (`mailin029.protonmail.ch`).
+const PROTON_EDGE_SUFFIX: &str = ".protonmail.ch";
+
+/// Admits the results that Proton Mail inserted right after the last Received field of the
+/// message, below the sender's own Received fields. Its Postfix places them there when the
+/// message arrives with Received fields of its own, and above its edge Received field
+/// otherwise. The rule applies only when Proton Mail is the edge receiver and no field above
+/// the boundary was admitted. It takes the run of Authentication-Results fields that starts
+/// right after the last Received field, has the receiver's authserv-id, and adds a method
+/// not seen yet with each field. A copy of an earlier delivery's results that a sender
+/// carries along repeats those methods and ends the run.
+/// NOTE: other receivers are not known to write there, so for them a field in that place
+/// stays the sender's. A sender can plant one where the receiver writes none.
 fn admit_trace_tail(
     block: &HeaderBlock,
     window: &TrustWindow,
     receiver_fields: &[usize],
     results: &mut [AuthField],
 ) {
-    // With nothing below the edge block, the edge block already reaches the end.
-    if window.below.is_none() {
+    if !window.results_at_tail {
         return;
     }
     let Some(last_received) = block.fields.iter().rposition(|h| h.is("Received")) else {
@@ -694,15 +713,23 @@ mod tests {
         assert!(!forged(&report));
     }
 
+    /// Proton Mail's edge Received field.
+    const PROTON_EDGE: &str = "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mailin029.protonmail.ch (Postfix) with ESMTPS id 4S; Tue, 8 Aug 2023 16:13:55 +0000 (UTC)\n";
+
     /// The sender's own Received fields, below the receiver's edge field.
     const SENDER_TRACE: &str = "Received: from localhost (localhost [127.0.0.1]) by mail.example.org (Postfix) with ESMTP id 7A; Tue, 8 Aug 2023 16:13:50 +0000\n\
          Received: by mail.example.org (Postfix, from userid 0) id 7B; Tue, 8 Aug 2023 16:13:49 +0000\n";
 
-    /// Results of the receiver's run after the sender's trace fields, as Proton Mail
-    /// inserts them.
-    const TAIL_RUN: &str = "Authentication-Results: mx1.example.net; dmarc=fail (p=reject dis=none) header.from=example.org\n\
-         Authentication-Results: mx1.example.net; spf=fail smtp.mailfrom=example.org\n\
-         Authentication-Results: mx1.example.net; dkim=none\n";
+    /// Proton Mail's run of results after the sender's Received fields.
+    const TAIL_RUN: &str = "Authentication-Results: mail.protonmail.ch; dmarc=fail (p=reject dis=none) header.from=example.org\n\
+         Authentication-Results: mail.protonmail.ch; spf=fail smtp.mailfrom=example.org\n\
+         Authentication-Results: mail.protonmail.ch; dkim=none\n";
+
+    fn analyse_at(edge: &str, fields: &str) -> Report {
+        analyse_text(&format!(
+            "{edge}{fields}From: a@example.org\nSubject: test\n\nbody\n"
+        ))
+    }
 
     fn trusted_lines(report: &Report) -> Vec<(usize, bool)> {
         report
@@ -714,8 +741,8 @@ mod tests {
     }
 
     #[test]
-    fn run_after_sender_trace_trusted() {
-        let report = analyse(&format!("{SENDER_TRACE}{TAIL_RUN}"));
+    fn proton_run_after_sender_trace_trusted() {
+        let report = analyse_at(PROTON_EDGE, &format!("{SENDER_TRACE}{TAIL_RUN}"));
         assert_eq!(trusted_lines(&report), [(4, true), (5, true), (6, true)]);
         assert!(!forged(&report));
         let ids: Vec<&str> = report.spoof.signals.iter().map(|s| s.id.as_str()).collect();
@@ -723,13 +750,19 @@ mod tests {
         assert!(!ids.contains(&"no-trusted-results"), "{ids:?}");
     }
 
+    #[test]
+    fn proton_run_after_edge_alone_trusted() {
+        let report = analyse_at(PROTON_EDGE, TAIL_RUN);
+        assert_eq!(trusted_lines(&report), [(2, true), (3, true), (4, true)]);
+    }
+
     /// A sender that re-sends a message carries the results of its earlier delivery along,
     /// after the receiver's own run. They repeat its methods and stay untrusted.
     #[test]
     fn carried_results_after_tail_run_untrusted() {
         let carried =
-            "Authentication-Results: mx1.example.net; dmarc=pass header.from=example.org\n";
-        let report = analyse(&format!("{SENDER_TRACE}{TAIL_RUN}{carried}"));
+            "Authentication-Results: mail.protonmail.ch; dmarc=pass header.from=example.org\n";
+        let report = analyse_at(PROTON_EDGE, &format!("{SENDER_TRACE}{TAIL_RUN}{carried}"));
         assert_eq!(
             trusted_lines(&report),
             [(4, true), (5, true), (6, true), (7, false)]
@@ -737,26 +770,54 @@ mod tests {
         assert!(forged(&report));
     }
 
+    /// Proton Mail never writes between Received fields, so a field there is the sender's,
+    /// and it does not displace the receiver's own run.
+    #[test]
+    fn proton_edge_block_field_untrusted() {
+        let planted =
+            "Authentication-Results: mail.protonmail.ch; dmarc=pass header.from=example.org\n";
+        let report = analyse_at(PROTON_EDGE, &format!("{planted}{SENDER_TRACE}{TAIL_RUN}"));
+        assert_eq!(
+            trusted_lines(&report),
+            [(2, false), (5, true), (6, true), (7, true)]
+        );
+        assert!(forged(&report));
+    }
+
     #[test]
     fn tail_run_must_follow_last_received() {
-        let report = analyse(&format!("{SENDER_TRACE}Subject: gap\n{TAIL_RUN}"));
+        let report = analyse_at(
+            PROTON_EDGE,
+            &format!("{SENDER_TRACE}Subject: gap\n{TAIL_RUN}"),
+        );
         assert!(report.auth.results.iter().all(|f| !f.trusted));
-        let other_id = TAIL_RUN.replace("mx1.example.net", "mx.example.com");
-        let report = analyse(&format!("{SENDER_TRACE}{other_id}"));
+        let other_id = TAIL_RUN.replace("mail.protonmail.ch", "mx.example.com");
+        let report = analyse_at(PROTON_EDGE, &format!("{SENDER_TRACE}{other_id}"));
         assert!(report.auth.results.iter().all(|f| !f.trusted));
     }
 
-    /// The rule is a fallback: with results in the usual place, a run after the sender's
-    /// trace fields is the sender's.
+    /// With results above the edge Received field, a run after the sender's Received
+    /// fields is the sender's.
     #[test]
-    fn tail_run_ignored_when_edge_results_exist() {
-        let report = analyse(&format!(
-            "Authentication-Results: mx1.example.net; spf=pass smtp.mailfrom=example.org\n{SENDER_TRACE}{TAIL_RUN}"
+    fn tail_run_ignored_when_results_above_edge() {
+        let above =
+            "Authentication-Results: mail.protonmail.ch; spf=pass smtp.mailfrom=example.org\n";
+        let report = analyse_text(&format!(
+            "{above}{PROTON_EDGE}{SENDER_TRACE}{TAIL_RUN}From: a@example.org\nSubject: test\n\nbody\n"
         ));
         assert_eq!(
             trusted_lines(&report),
-            [(2, true), (5, false), (6, false), (7, false)]
+            [(1, true), (5, false), (6, false), (7, false)]
         );
+    }
+
+    /// Other receivers are not known to write after the sender's Received fields, so a run
+    /// there, with the receiver's authserv-id, is one the sender planted.
+    #[test]
+    fn tail_run_untrusted_for_other_receivers() {
+        let planted = TAIL_RUN.replace("mail.protonmail.ch", "mx1.example.net");
+        let report = analyse(&format!("{SENDER_TRACE}{planted}"));
+        assert!(report.auth.results.iter().all(|f| !f.trusted));
     }
 
     #[test]
