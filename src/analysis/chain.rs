@@ -387,6 +387,7 @@ pub fn zone_guessed(received: &Received) -> bool {
 /// to or from it, because the guess could make up hours of delay or clock skew.
 fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
     let mut skews = Vec::new();
+    let mut gaps = Vec::new();
     for n in 1..hops.len() {
         let (Some(before), Some(after)) =
             (hops[n - 1].received.timestamp, hops[n].received.timestamp)
@@ -401,10 +402,45 @@ fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
         if delay < 0.0 {
             skews.push((n, delay));
         }
+        if delay > RESENT_GAP_SECONDS && !is_retrieval(&hops[n].received) {
+            gaps.push((n, delay));
+        }
     }
     for (n, delay) in skews {
         findings.push(clock_skew(&hops[n - 1], &hops[n], -delay));
     }
+    for (n, delay) in gaps {
+        findings.push(resent_after_gap(&hops[n - 1], &hops[n], delay));
+    }
+}
+
+/// Gaps between two hops longer than this many seconds (7 days) mean the message was
+/// stored and sent again. Mail servers stop retrying a delivery after 5 days by default
+/// (Postfix `maximal_queue_lifetime`, Sendmail `Timeout.queuereturn`); the margin covers a
+/// queue run that starts late.
+const RESENT_GAP_SECONDS: f64 = 7.0 * 86_400.0;
+
+/// Builds the `chain.resent-after-gap` finding for a hop stamped `seconds` after the hop
+/// below it.
+fn resent_after_gap(older: &Hop, newer: &Hop, seconds: f64) -> Finding {
+    let days = seconds / 86_400.0;
+    let earlier = match older.index {
+        1 => "Hop 1 belongs".to_string(),
+        last => format!("Hops 1 to {last} belong"),
+    };
+    Finding::new(
+        "chain.resent-after-gap",
+        Severity::Low,
+        "Hop more than a week after the previous one: the message was sent again",
+        format!(
+            "Hop {} ({}) is stamped {days:.1} days after hop {} ({}). Mail servers stop retrying a delivery after about 5 days, so the message was not queued: it was delivered, stored and sent again later. {earlier} to the earlier delivery. Attackers re-send a message that was once delivered and authenticated (DKIM replay), or one that carries a real provider's stamps; a user or a forwarding rule that re-sends old mail leaves the same gap.",
+            newer.index,
+            receiver_name(newer),
+            older.index,
+            receiver_name(older),
+        ),
+    )
+    .with_evidence("Received", Some(newer.line), newer.raw.clone())
 }
 
 /// Builds the `chain.clock-skew` finding for a hop stamped `seconds` before the hop below it.
@@ -699,6 +735,14 @@ const MICROSOFT_INTERNAL_SUFFIXES: &[&str] = &[
     ".prod.exchangelabs.com",
 ];
 
+/// Tells whether a hop is a retrieval from a mailbox by POP3 or IMAP, as fetchmail records it.
+fn is_retrieval(received: &Received) -> bool {
+    received.protocol.as_deref().is_some_and(|protocol| {
+        let protocol = protocol.to_ascii_lowercase();
+        protocol.starts_with("pop") || protocol.starts_with("imap")
+    })
+}
+
 /// Tells whether the sending side of a hop belongs to the recipient's systems.
 fn from_side_is_internal(received: &Received, config: &AnalysisConfig) -> bool {
     // A comment-only or from-less hop is a local injection or an internal step.
@@ -707,11 +751,8 @@ fn from_side_is_internal(received: &Received, config: &AnalysisConfig) -> bool {
     }
 
     // Retrieval by POP3/IMAP (fetchmail) hands the message from the mailbox provider.
-    if let Some(protocol) = received.protocol.as_deref() {
-        let protocol = protocol.to_ascii_lowercase();
-        if protocol.starts_with("pop") || protocol.starts_with("imap") {
-            return true;
-        }
+    if is_retrieval(received) {
+        return true;
     }
 
     let ip = sending_ip(received);
@@ -970,6 +1011,34 @@ mod tests {
         }
         for protocol in ["ESMTP", "ESMTPS", "SMTP", "HTTP", "Microsoft SMTP Server"] {
             assert!(!super::is_authenticated_protocol(protocol), "{protocol}");
+        }
+    }
+
+    #[test]
+    fn resent_gap_by_size() {
+        // (date of the newer hop, protocol, whether the gap is reported)
+        let cases = [
+            ("Mon, 8 Jan 2024 09:59:59", "ESMTP", false),
+            ("Mon, 8 Jan 2024 10:00:01", "ESMTP", true),
+            ("Sat, 1 Jun 2024 10:00:00", "ESMTP", true),
+            ("Sat, 1 Jun 2024 10:00:00", "IMAP", false),
+        ];
+        for (date, protocol, reported) in cases {
+            let newer = format!(
+                "from b.example.net (b.example.net [192.0.2.2]) by c.example.org with {protocol} id 2; {date} +0000"
+            );
+            let gaps: Vec<Finding> = two_hop_findings(&newer, OLDER)
+                .into_iter()
+                .filter(|f| f.id == "chain.resent-after-gap")
+                .collect();
+            assert_eq!(gaps.len(), usize::from(reported), "{date} {protocol}");
+            if reported {
+                assert!(
+                    gaps[0]
+                        .detail
+                        .contains("Hop 1 belongs to the earlier delivery")
+                );
+            }
         }
     }
 

@@ -10,6 +10,8 @@
 use crate::analysis::Report;
 use crate::analysis::sender::{address_domain, org_domain};
 use crate::config::AnalysisConfig;
+use crate::finding::{Finding, Severity};
+use crate::report::escape::quoted;
 
 /// Names the intermediary that explains a broken alignment, if there is one.
 pub fn forwarded_by(report: &Report, config: &AnalysisConfig) -> Option<String> {
@@ -59,6 +61,17 @@ fn carrier_domains(report: &Report) -> Vec<String> {
     .collect()
 }
 
+/// The fields that name a mailing list, in the order [`list_domain`] reads them.
+const LIST_HEADERS: [&str; 7] = [
+    "List-Id",
+    "List-Post",
+    "List-Unsubscribe",
+    "List-Subscribe",
+    "List-Help",
+    "List-Owner",
+    "Mailing-List",
+];
+
 /// Returns the organisational domain of the list that sent the message. The first source
 /// that names one wins: List-Id (RFC 2919 section 3, `<list-label.domain>`), then a mailto
 /// address of List-Post or of the other RFC 2369 fields (List-Unsubscribe, List-Subscribe,
@@ -87,17 +100,99 @@ pub fn list_domain(report: &Report) -> Option<String> {
     };
     from_id
         .or_else(|| {
-            [
-                "List-Post",
-                "List-Unsubscribe",
-                "List-Subscribe",
-                "List-Help",
-                "List-Owner",
-            ]
-            .into_iter()
-            .find_map(mailto_domain)
+            LIST_HEADERS[1..6]
+                .iter()
+                .find_map(|name| mailto_domain(name))
         })
         .or_else(from_ezmlm)
+}
+
+/// Explains a message that a mailing list re-sent: the list's envelope sender (Return-Path or
+/// Sender) is in the domain its list headers name. The origin is then the list's outbound
+/// server, and the author's own delivery to the list sits in the older hops. The finding
+/// names the list, Google's group id, the author that Google Groups records in
+/// X-Original-Sender, every group that checked the message, and the oldest hop's client.
+pub fn list_resend_finding(report: &Report) -> Option<Finding> {
+    let list = list_domain(report)?;
+    if !carrier_domains(report).contains(&list) {
+        return None;
+    }
+    let headers = &report.headers;
+    let list_header = LIST_HEADERS
+        .into_iter()
+        .find(|name| headers.value(name).is_some())
+        .unwrap_or("List-Id");
+
+    // The list, and Google's id for a Google Group.
+    let mut detail = match headers.value("List-Id") {
+        Some(id) => format!(
+            "The mailing list at {list} re-sent this message (List-Id {}), with its own envelope sender.",
+            quoted(id.trim())
+        ),
+        None => format!(
+            "The mailing list at {list} re-sent this message, with its own envelope sender."
+        ),
+    };
+    if let Some(group) = headers.value("X-Google-Group-Id") {
+        detail.push_str(&format!(
+            " It is a Google Group (X-Google-Group-Id {}), which Google can identify by that number.",
+            quoted(group.trim())
+        ));
+    }
+
+    // Nested groups, and the author that Google Groups records.
+    let checked: Vec<String> = headers
+        .all("X-Spam-Checked-In-Group")
+        .map(|h| quoted(h.value.trim()))
+        .collect();
+    if checked.len() > 1 {
+        detail.push_str(&format!(
+            " {} groups passed it on, one inside the other (X-Spam-Checked-In-Group): {}.",
+            checked.len(),
+            checked.join(", ")
+        ));
+    }
+    if let Some(author) = headers.value("X-Original-Sender") {
+        detail.push_str(&format!(
+            " X-Original-Sender names the author's address, {}.",
+            quoted(author.trim())
+        ));
+    }
+
+    // Where the list's re-sending and the author's delivery show in the chain.
+    if let Some(origin) = &report.origin
+        && let (Some(ip), Some(hop)) = (origin.ip, origin.hop)
+    {
+        detail.push_str(&format!(
+            " The origin, {ip} (hop {hop}), is the list's outbound server, not the author's."
+        ));
+    }
+    let oldest = report
+        .chain
+        .hops
+        .iter()
+        .find(|hop| hop.received.from_ip.is_some());
+    if let Some(hop) = oldest
+        && report.origin.as_ref().and_then(|o| o.hop) != Some(hop.index)
+        && let Some(ip) = hop.received.from_ip
+    {
+        let by = hop.received.by_host.as_deref().unwrap_or("an unnamed host");
+        detail.push_str(&format!(
+            " The older hops are the author's delivery to the list: the oldest with an address, hop {}, shows {ip} handing the message to {}.",
+            hop.index,
+            quoted(by)
+        ));
+    }
+
+    Some(
+        Finding::new(
+            "chain.resent-by-list",
+            Severity::Info,
+            format!("Re-sent by the mailing list at {list}"),
+            detail,
+        )
+        .with_header(list_header),
+    )
 }
 
 /// Tells whether a Reply-To organisational domain is the list's own, as when a list sends
@@ -174,6 +269,52 @@ mod tests {
             "From: Ann <ann@example.com>\nReply-To: group@example.net, ann@example.com\nList-Id: Group <group.example.net>\nSubject: test\n\nbody\n",
         );
         assert_eq!(reply_to_severity(&report), Some(Severity::Info));
+    }
+
+    /// A Google Group re-send: the author submits to the group, which re-sends the
+    /// message from its own outbound server with its own envelope sender.
+    const GROUP_RESEND: &str = "Received: from mail-yb1-f208.google.com (mail-yb1-f208.google.com [209.85.219.208]) by mx.example.org (Postfix) with ESMTPS id 9Z; Sun, 25 Jun 2023 00:02:59 +0000
+Received: by mail-yb1-f208.google.com with SMTP id 3f1; Sat, 24 Jun 2023 17:02:59 -0700 (PDT)
+Received: from [192.168.1.105] ([203.0.113.17]) by smtp.gmail.com with ESMTPSA id x13; Sat, 24 Jun 2023 17:01:45 -0700 (PDT)
+Return-Path: <group+bnc123@example.net>
+From: Ann <ann@example.com>
+List-ID: <group.example.net>
+X-Google-Group-Id: 641582657633
+X-Spam-Checked-In-Group: inner@example.org
+X-Spam-Checked-In-Group: group@example.net
+X-Original-Sender: ann@example.com
+Subject: test
+
+body
+";
+
+    fn resent_by_list(report: &Report) -> Option<String> {
+        report
+            .findings
+            .iter()
+            .find(|f| f.id == "chain.resent-by-list")
+            .map(|f| f.detail.clone())
+    }
+
+    #[test]
+    fn group_resend_is_explained() {
+        let detail = resent_by_list(&analyse_text(GROUP_RESEND)).expect("a finding");
+        for expected in [
+            "The mailing list at example.net re-sent this message (List-Id \"<group.example.net>\")",
+            "X-Google-Group-Id \"641582657633\"",
+            "2 groups passed it on",
+            "X-Original-Sender names the author's address, \"ann@example.com\"",
+            "The origin, 209.85.219.208 (hop 3), is the list's outbound server",
+            "hop 1, shows 203.0.113.17 handing the message to \"smtp.gmail.com\"",
+        ] {
+            assert!(detail.contains(expected), "{expected}\n{detail}");
+        }
+    }
+
+    #[test]
+    fn list_headers_without_list_envelope_quiet() {
+        let other_envelope = GROUP_RESEND.replace("group+bnc123@example.net", "bounce@example.org");
+        assert_eq!(resent_by_list(&analyse_text(&other_envelope)), None);
     }
 
     #[test]

@@ -187,6 +187,9 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
         verified: None,
     };
     forwarding::explain_list_reply(&mut report);
+    if let Some(finding) = forwarding::list_resend_finding(&report) {
+        report.findings.push(finding);
+    }
     signals::add_sender_findings(&mut report, config);
     let recipients =
         sender::read_to_addresses(&report.headers, config.max_addresses, &mut report.findings);
