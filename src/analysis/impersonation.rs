@@ -32,20 +32,38 @@ pub struct FoldedName {
 
 impl FoldedName {
     /// Folds a name: invisible characters removed, confusable skeleton, lower case, marks
-    /// removed, split into words.
+    /// removed, `i` read as `l`, split into words. A character that is not a letter or digit
+    /// separates words, unless it is between two of them and folds to a letter
+    /// (`App|e`), so the bars around `|BANCO DO BRASIL|` stay separators.
     pub fn new(text: &str) -> FoldedName {
-        let text: String = without_invisible(text)
+        let chars: Vec<char> = without_invisible(text)
             .chars()
             .take(MAX_DISPLAY_CHARS)
             .collect();
-        let folded = crate::analysis::lookalike::skeleton(&text);
         let mut words = Vec::new();
         let mut word = String::new();
-        for c in folded.chars() {
-            if c.is_alphanumeric() {
-                word.push(c);
-            } else if !is_combining_mark(c) && !word.is_empty() {
-                words.push(std::mem::take(&mut word));
+        for (index, &c) in chars.iter().enumerate() {
+            if is_combining_mark(c) {
+                continue;
+            }
+            let between_letters = index > 0
+                && chars[index - 1].is_alphanumeric()
+                && chars
+                    .get(index + 1)
+                    .is_some_and(|next| next.is_alphanumeric());
+            if !c.is_alphanumeric() && !between_letters {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            let mut buffer = [0; 4];
+            for folded in crate::analysis::lookalike::skeleton(c.encode_utf8(&mut buffer)).chars() {
+                if folded.is_alphanumeric() {
+                    word.push(fold_i_to_l(folded));
+                } else if !is_combining_mark(folded) && !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
             }
         }
         if !word.is_empty() {
@@ -281,6 +299,13 @@ pub fn display_name_findings(
     findings
 }
 
+/// Reads `i` as `l`. In many fonts a capital I looks like a small l. The skeleton here is
+/// taken after lower-casing, so `I` becomes `i` while `l`, `1` and `|` become `l`. Folding
+/// i into l lets `PayPaI`, `WaIIet` and `lCloud` match the names they imitate.
+fn fold_i_to_l(c: char) -> char {
+    if c == 'i' { 'l' } else { c }
+}
+
 /// Describes how a display name is obfuscated, if it is: an invisible character between
 /// two letters or digits, or one word that mixes Latin letters with Greek, Cyrillic,
 /// Armenian or Cherokee ones (UTS #39 section 5).
@@ -403,8 +428,11 @@ mod tests {
     fn folding_table() {
         let cases = [
             ("PayPal", vec!["paypal"]),
-            ("PAYPAL Service", vec!["paypal", "service"]),
-            ("Itaú Unibanco", vec!["itau", "unibanco"]),
+            ("PAYPAL Service", vec!["paypal", "servlce"]),
+            ("Itaú Unibanco", vec!["ltau", "unlbanco"]),
+            ("App|e", vec!["apple"]),
+            ("|BANCO|", vec!["banco"]),
+            ("Pay\u{200D}Pal", vec!["paypal"]),
             ("F.e.d.E.x", vec!["f", "e", "d", "e", "x"]),
             ("Μetamаsk", vec!["rnetarnask"]),
             ("Metamask", vec!["rnetarnask"]),
@@ -451,6 +479,12 @@ mod tests {
             ("proton.me Helpdesk", "example.net", true),
             ("Proton Therapy Center", "example.net", false),
             ("Lowe's", "lowes.com", false),
+            // A capital I for a small l, and bars around the name.
+            ("PayPaI", "example.net", true),
+            ("Trust WaIIet", "example.net", true),
+            ("lCIoud Almacenamiento", "example.net", true),
+            ("|BANCO DO BRASIL|", "example.net", true),
+            ("Office365 Admin", "example.net", true),
         ];
         for (display, domain, flagged) in cases {
             let found = ids(display, domain, &[]).contains(&"sender.display-name-brand".into());
