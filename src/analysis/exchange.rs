@@ -178,18 +178,12 @@ fn origin_is_microsoft_relay(
             ),
         ))
     });
-    // The sending tenant's own report: a copy renamed -Untrusted, or any report when a
-    // receiver outside Microsoft 365 delivered the message.
     let delivered_by_microsoft = delivered_by_microsoft(platforms);
     let recorded = from_tenant.or_else(|| {
-        section
-            .forefront
-            .iter()
-            .filter(|report| report.upstream() || !delivered_by_microsoft)
-            .find_map(|report| {
-                let ip = report.connecting_ip().filter(|ip| *ip != origin_ip)?;
-                Some((ip, format!("CIP of {}", report.field_name)))
-            })
+        upstream_reports(section, delivered_by_microsoft).find_map(|report| {
+            let ip = report.connecting_ip().filter(|ip| *ip != origin_ip)?;
+            Some((ip, format!("CIP of {}", report.field_name)))
+        })
     });
     let relay = format!(
         "Origin {origin_ip} (hop {}) is in Microsoft's published mail ranges, through which every Microsoft 365 tenant sends, so it names Microsoft, not the sender.",
@@ -248,6 +242,23 @@ fn origin_is_microsoft_relay(
             "{relay} No header that the sending tenant wrote names the address that connected to it.{clues} Report the sending tenant to Microsoft; the relay address leads only to Microsoft."
         ),
     ))
+}
+
+/// Returns the Forefront reports of tenants that handled the message before the recipient,
+/// newest first. On mail that Microsoft 365 delivered, those are the copies it renamed
+/// -Untrusted. On mail that another receiver delivered, the report that kept its name is the
+/// last tenant's, the one that sent the message out, and the -Untrusted copies are from
+/// tenants before it.
+fn upstream_reports(
+    section: &ExchangeSection,
+    delivered_by_microsoft: bool,
+) -> impl Iterator<Item = &ForefrontReport> {
+    let kept_name = section
+        .forefront
+        .iter()
+        .filter(move |r| !delivered_by_microsoft && !r.upstream());
+    let renamed = section.forefront.iter().filter(|r| r.upstream());
+    kept_name.chain(renamed)
 }
 
 /// Returns the trusted Forefront report: the recipient's own, not an -Untrusted copy.
@@ -317,10 +328,7 @@ pub fn upstream_verdict(
     platforms: &PlatformSection,
 ) -> Option<Finding> {
     let delivered_by_microsoft = delivered_by_microsoft(platforms);
-    let report = section
-        .forefront
-        .iter()
-        .find(|r| r.upstream() || !delivered_by_microsoft)?;
+    let report = upstream_reports(section, delivered_by_microsoft).next()?;
     let category = report.get("CAT").map(|v| v.trim().to_ascii_uppercase());
     let verdict = report.get("SFV").map(|v| v.trim().to_ascii_uppercase());
     let compauth = upstream_compauth(block, auth, delivered_by_microsoft);
@@ -639,6 +647,24 @@ mod tests {
             "{}",
             finding.detail
         );
+    }
+
+    /// A message that one tenant received, and a second tenant received again and sent to a
+    /// receiver outside Microsoft 365: the second tenant's report kept its name and is the
+    /// newest, the first tenant's copy was renamed -Untrusted. The sender and the upstream
+    /// verdict come from the newest report, wherever the fields sit.
+    #[test]
+    fn sending_tenant_report_preferred_over_older_copy() {
+        let fields = "Received: from NAM12-BN8-obe.outbound.protection.outlook.com (mail-bn8nam12lp2172.outbound.protection.outlook.com [104.47.55.172]) by mx.example.net with ESMTPS id 3; Thu, 23 Feb 2023 03:04:16 +0000\n\
+             Received: from relay.example.org (203.0.113.157) by DM3NAM02FT050.mail.protection.outlook.com (10.13.5.53) with Microsoft SMTP Server id 15.20.1; Thu, 23 Feb 2023 03:04:11 +0000\n\
+             X-Forefront-Antispam-Report-Untrusted: CIP:198.51.100.201;CTRY:US;LANG:en;SCL:1;SRV:;IPV:NLI;SFV:NSPM;H:news.example.com;PTR:news.example.com;CAT:NONE;DIR:INB;\n\
+             X-Forefront-Antispam-Report: CIP:203.0.113.157;CTRY:US;LANG:en;SCL:5;SRV:;IPV:NLI;SFV:SPM;H:relay.example.org;PTR:relay.example.org;CAT:SPOOF;DIR:INB;\n";
+        let report = analyse_fields(fields);
+        let relay = finding(&report, "exchange.origin-is-microsoft-relay");
+        assert!(relay.title.contains("203.0.113.157"), "{}", relay.title);
+        let verdict = finding(&report, "exchange.upstream-verdict");
+        assert!(verdict.detail.contains("CAT:SPOOF"), "{}", verdict.detail);
+        assert!(!verdict.detail.contains("-Untrusted"), "{}", verdict.detail);
     }
 
     /// A spam rating with delivery to the Inbox names the override; Junk Email does not.
