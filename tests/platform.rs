@@ -305,6 +305,25 @@ fn gateways_summarised() {
     assert_eq!(vendors, ["Google (sending side)"]);
 }
 
+/// Proton Mail's filter verdict is shown as written; Proton does not document the values.
+#[test]
+fn proton_verdict_summarised() {
+    let input = &read_messages(&[corpus_dir().join("phish-outlook/sample-5488.eml")])[0];
+    let report = analyse(input).expect("message parses");
+    let proton = report
+        .platforms
+        .gateways
+        .iter()
+        .find(|g| g.vendor == "Proton Mail")
+        .expect("Proton Mail headers summarised");
+    let action = proton
+        .values
+        .iter()
+        .find(|(header, _)| header == "X-Pm-Spam-Action")
+        .map(|(_, value)| value.as_str());
+    assert_eq!(action, Some("phishing"));
+}
+
 #[test]
 fn provider_hops_labelled() {
     let input = &read_messages(&[corpus_dir().join("phish-outlook/sample-2246.eml")])[0];

@@ -1,8 +1,9 @@
 //! Filtering gateways and sending-side stamps recognised by their headers: Proofpoint
 //! (`X-Proofpoint-*`), Mimecast (`X-MC-Unique`, `X-Mimecast-*`), Cisco Secure Email
-//! (`X-IronPort-*`, `IronPort-*`) and Google's sending side (`X-Gm-Message-State`,
-//! `X-Google-Smtp-Source`, `X-Received`). Their presence proves that the product handled
-//! the message, not on which side: Proofpoint and Mimecast stamp outbound mail too.
+//! (`X-IronPort-*`, `IronPort-*`), Proton Mail's filter (`X-Pm-*`) and Google's sending side
+//! (`X-Gm-Message-State`, `X-Google-Smtp-Source`, `X-Received`). Their presence proves that
+//! the product handled the message, not on which side: Proofpoint, Mimecast and Proton Mail
+//! stamp outbound mail too.
 
 use crate::headers::HeaderBlock;
 use crate::parse::ascii::starts_with_ci;
@@ -55,6 +56,16 @@ const RULES: &[GatewayRule] = &[
             "X-IronPort-Reputation",
             "X-IronPort-AV",
         ],
+    },
+    // Proton Mail does not document these headers. On inbound mail the corpus shows
+    // X-Pm-Origin `external`, X-Pm-Spamscore as a number and X-Pm-Spam-Action as `inbox`,
+    // `dunno`, `spam` or `phishing`, so the values are shown as written.
+    GatewayRule {
+        vendor: "Proton Mail",
+        profile_id: "",
+        prefixes: &["x-pm-"],
+        exact: &[],
+        shown: &["X-Pm-Spam-Action", "X-Pm-Spamscore", "X-Pm-Origin"],
     },
     GatewayRule {
         vendor: "Google (sending side)",
