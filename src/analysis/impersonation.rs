@@ -28,6 +28,9 @@ pub struct FoldedName {
     pub words: Vec<String>,
     /// The words joined without separators.
     joined: String,
+    /// Each run of two or more single-letter words, joined (`I T A Ú` gives `ltau`): the
+    /// name written with spaces between its letters.
+    spaced_runs: Vec<String>,
 }
 
 impl FoldedName {
@@ -70,7 +73,16 @@ impl FoldedName {
             words.push(word);
         }
         let joined = words.concat();
-        FoldedName { words, joined }
+        let spaced_runs = words
+            .split(|word| word.chars().nth(1).is_some())
+            .filter(|run| run.len() > 1)
+            .map(<[String]>::concat)
+            .collect();
+        FoldedName {
+            words,
+            joined,
+            spaced_runs,
+        }
     }
 
     /// Tells whether `name` is the whole of this name, ignoring separators.
@@ -89,16 +101,7 @@ impl FoldedName {
                 .words
                 .windows(n)
                 .any(|run| run == name.words.as_slice())
-                || self.spaced_letters_spell(name))
-    }
-
-    /// Tells whether a run of single-letter words spells `name` (`I T A Ú`, `P a y P a l`),
-    /// the name written with spaces between its letters.
-    fn spaced_letters_spell(&self, name: &FoldedName) -> bool {
-        self.words
-            .split(|word| word.chars().nth(1).is_some())
-            .filter(|run| run.len() > 1)
-            .any(|run| run.concat() == name.joined)
+                || self.spaced_runs.contains(&name.joined))
     }
 }
 
