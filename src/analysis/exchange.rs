@@ -5,12 +5,13 @@ use crate::analysis::auth::AuthSection;
 use crate::analysis::chain::{Hop, RelayChain};
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
-use crate::headers::HeaderBlock;
+use crate::headers::{Header, HeaderBlock};
 use crate::parse::exchange::{
     ConnectingIp, ForefrontReport, MailboxDelivery, MicrosoftAntispam, describe_org_scl,
     parse_connecting_ip, parse_forefront_report, parse_mailbox_delivery, parse_microsoft_antispam,
 };
 use crate::platform::PlatformSection;
+use crate::report::escape::quoted;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -80,10 +81,12 @@ pub fn read_exchange(
     section.mailbox_delivery = block
         .value("X-Microsoft-Antispam-Mailbox-Delivery")
         .map(parse_mailbox_delivery);
-    section.organization_scl = block
-        .value("X-MS-Exchange-Organization-SCL")
-        .and_then(describe_org_scl)
-        .map(|(value, meaning)| (value, meaning.to_string()));
+    if let Some(header) = block.get("X-MS-Exchange-Organization-SCL") {
+        match describe_org_scl(&header.value) {
+            Some((value, meaning)) => section.organization_scl = Some((value, meaning.into())),
+            None => section.findings.push(invalid_scl(header)),
+        }
+    }
     section.organization_auth_as = block
         .value("X-MS-Exchange-Organization-AuthAs")
         .map(str::to_string);
@@ -259,6 +262,21 @@ fn upstream_reports(
         .filter(move |r| !delivered_by_microsoft && !r.upstream());
     let renamed = section.forefront.iter().filter(|r| r.upstream());
     kept_name.chain(renamed)
+}
+
+/// Reports an organisation SCL that is not a level from -1 to 9, so the report does not
+/// drop it without a word.
+fn invalid_scl(header: &Header) -> Finding {
+    Finding::new(
+        "exchange.invalid-scl",
+        Severity::Low,
+        "X-MS-Exchange-Organization-SCL is not a spam confidence level",
+        format!(
+            "The value {} is not a number from -1 to 9, the levels Exchange writes. Something other than Exchange wrote or changed the field, so it says nothing about Exchange's spam verdict.",
+            quoted(header.value.trim())
+        ),
+    )
+    .with_evidence(header.name.clone(), Some(header.line), header.value.clone())
 }
 
 /// Returns the trusted Forefront report: the recipient's own, not an -Untrusted copy.
@@ -697,6 +715,22 @@ mod tests {
                 "{scl} {delivery}: {ids:?}"
             );
         }
+    }
+
+    #[test]
+    fn invalid_scl_reported() {
+        let fields = "Received: from mail.example.org (198.51.100.7) by AB1EUR01FT001.mail.protection.outlook.com (10.152.0.1) with Microsoft SMTP Server id 15.20.1; Mon, 3 Mar 2025 10:00:01 +0000\n";
+        let report = analyse_fields(&format!("{fields}X-MS-Exchange-Organization-SCL: abc\n"));
+        assert_eq!(report.exchange.organization_scl, None);
+        let finding = finding(&report, "exchange.invalid-scl");
+        assert!(finding.detail.contains("\"abc\""), "{}", finding.detail);
+
+        let report = analyse_fields(&format!("{fields}X-MS-Exchange-Organization-SCL: 5\n"));
+        assert_eq!(
+            report.exchange.organization_scl,
+            Some((5, "spam".to_string()))
+        );
+        assert!(!finding_ids(&report).contains(&"exchange.invalid-scl"));
     }
 
     #[test]
