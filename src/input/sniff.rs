@@ -71,8 +71,13 @@ pub fn sniff(prefix: &[u8]) -> Result<Kind, String> {
         return Ok(Kind::Msg);
     }
     let text = prefix.strip_prefix(UTF8_BOM).unwrap_or(prefix);
-    if text.iter().all(|b| b.is_ascii_whitespace()) {
+    if text.is_empty() {
         return Err(not_a_message("the input is empty"));
+    }
+    if text.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(not_a_message(
+            "the input holds only blank lines or spaces, no header field",
+        ));
     }
     if starts_with_mbox_separator(text) {
         return Ok(Kind::Mbox);
@@ -191,6 +196,14 @@ mod tests {
                 String::from_utf8_lossy(input)
             );
         }
+    }
+
+    #[test]
+    fn blank_input_reason_differs_from_empty() {
+        let empty = sniff(b"").unwrap_err();
+        assert!(empty.contains("the input is empty"), "{empty}");
+        let blank = sniff(b"\n\n  \r\n").unwrap_err();
+        assert!(blank.contains("only blank lines"), "{blank}");
     }
 
     #[test]
