@@ -28,17 +28,27 @@ pub struct FoldedName {
     pub words: Vec<String>,
     /// The words joined without separators.
     joined: String,
-    /// Each run of two or more single-letter words, joined (`I T A Ú` gives `ltau`): the
+    /// Each run of two or more single-letter words, joined (`I T A Ú` gives `itau`): the
     /// name written with spaces between its letters.
     spaced_runs: Vec<String>,
 }
 
 impl FoldedName {
     /// Folds a name: invisible characters removed, confusable skeleton, lower case, marks
-    /// removed, `i` read as `l`, split into words. A character that is not a letter or digit
-    /// separates words, unless it is between two of them and folds to a letter
-    /// (`App|e`), so the bars around `|BANCO DO BRASIL|` stay separators.
+    /// removed, split into words. A character that is not a letter or digit separates words,
+    /// unless it is between two of them and folds to a letter (`App|e`), so the bars around
+    /// `|BANCO DO BRASIL|` stay separators.
     pub fn new(text: &str) -> FoldedName {
+        FoldedName::fold(text, false)
+    }
+
+    /// Folds a name as [`FoldedName::new`] does and then reads every `i` as `l`, for names
+    /// that write a capital I in place of a small l ([`writes_capital_i_for_l`]).
+    pub fn with_i_as_l(text: &str) -> FoldedName {
+        FoldedName::fold(text, true)
+    }
+
+    fn fold(text: &str, i_as_l: bool) -> FoldedName {
         let chars: Vec<char> = without_invisible(text)
             .chars()
             .take(MAX_DISPLAY_CHARS)
@@ -63,7 +73,7 @@ impl FoldedName {
             let mut buffer = [0; 4];
             for folded in crate::analysis::lookalike::skeleton(c.encode_utf8(&mut buffer)).chars() {
                 if folded.is_alphanumeric() {
-                    word.push(fold_i_to_l(folded));
+                    word.push(if i_as_l && folded == 'i' { 'l' } else { folded });
                 } else if !is_combining_mark(folded) && !word.is_empty() {
                     words.push(std::mem::take(&mut word));
                 }
@@ -115,8 +125,17 @@ pub struct BrandClaim<'a> {
 /// A brand with its names folded, so a scan folds each name once, not once per message.
 pub struct FoldedBrand<'a> {
     pub brand: &'a Brand,
-    /// Each name as written, folded, and whether it must be the whole display name.
-    names: Vec<(&'a str, FoldedName, bool)>,
+    names: Vec<FoldedBrandName<'a>>,
+}
+
+/// One name of a brand, folded both ways.
+struct FoldedBrandName<'a> {
+    written: &'a str,
+    folded: FoldedName,
+    /// Folded with every i read as l.
+    with_i_as_l: FoldedName,
+    /// The name must be the whole display name.
+    whole_only: bool,
 }
 
 impl<'a> FoldedBrand<'a> {
@@ -126,7 +145,12 @@ impl<'a> FoldedBrand<'a> {
             .names
             .iter()
             .zip(&brand.whole_only)
-            .map(|(name, &whole_only)| (name.as_str(), FoldedName::new(name), whole_only))
+            .map(|(name, &whole_only)| FoldedBrandName {
+                written: name.as_str(),
+                folded: FoldedName::new(name),
+                with_i_as_l: FoldedName::with_i_as_l(name),
+                whole_only,
+            })
             .collect();
         FoldedBrand { brand, names }
     }
@@ -138,22 +162,30 @@ pub fn folded_builtin_brands() -> &'static [FoldedBrand<'static>] {
     BRANDS.get_or_init(|| builtin_brands().iter().map(FoldedBrand::new).collect())
 }
 
-/// Finds the first brand whose name appears in `display`.
+/// Finds the first brand whose name appears in `display`, folded as [`FoldedName::new`]
+/// folds, or in `display_i_as_l`, the display name folded with every i read as l, when it
+/// writes a capital I for a small l.
 pub fn claimed_brand<'a>(
     display: &FoldedName,
+    display_i_as_l: Option<&FoldedName>,
     brands: &'a [FoldedBrand<'a>],
 ) -> Option<BrandClaim<'a>> {
+    let matches = |display: &FoldedName, name: &FoldedName, whole_only: bool| {
+        if whole_only {
+            display.is_whole(name)
+        } else {
+            display.contains(name)
+        }
+    };
     for folded_brand in brands {
-        for (name, folded, whole_only) in &folded_brand.names {
-            let matched = if *whole_only {
-                display.is_whole(folded)
-            } else {
-                display.contains(folded)
-            };
+        for name in &folded_brand.names {
+            let matched = matches(display, &name.folded, name.whole_only)
+                || display_i_as_l
+                    .is_some_and(|display| matches(display, &name.with_i_as_l, name.whole_only));
             if matched {
                 return Some(BrandClaim {
                     brand: folded_brand.brand,
-                    name,
+                    name: name.written,
                 });
             }
         }
@@ -238,10 +270,11 @@ pub fn display_name_findings(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let folded = FoldedName::new(display);
+    let folded_i_as_l = writes_capital_i_for_l(display).then(|| FoldedName::with_i_as_l(display));
     let from_domain = from_domain.trim_end_matches('.').to_lowercase();
 
     // Step 1: a brand name from a domain the brand does not own.
-    if let Some(claim) = claimed_brand(&folded, folded_builtin_brands())
+    if let Some(claim) = claimed_brand(&folded, folded_i_as_l.as_ref(), folded_builtin_brands())
         && !claim.brand.owns(&from_domain)
     {
         findings.push(
@@ -264,9 +297,12 @@ pub fn display_name_findings(
     let in_org = org_domains
         .iter()
         .any(|d| is_same_or_subdomain(&from_domain, d));
-    let vip = vip_names
-        .iter()
-        .find(|vip| folded.contains(&FoldedName::new(vip)));
+    let vip = vip_names.iter().find(|vip| {
+        folded.contains(&FoldedName::new(vip))
+            || folded_i_as_l
+                .as_ref()
+                .is_some_and(|display| display.contains(&FoldedName::with_i_as_l(vip)))
+    });
     if let Some(vip) = vip
         && !in_org
     {
@@ -302,11 +338,16 @@ pub fn display_name_findings(
     findings
 }
 
-/// Reads `i` as `l`. In many fonts a capital I looks like a small l. The skeleton here is
-/// taken after lower-casing, so `I` becomes `i` while `l`, `1` and `|` become `l`. Folding
-/// i into l lets `PayPaI`, `WaIIet` and `lCloud` match the names they imitate.
-fn fold_i_to_l(c: char) -> char {
-    if c == 'i' { 'l' } else { c }
+/// Tells whether a display name writes a capital I where a small l belongs: inside a word
+/// that also has small letters, after its first letter (`PayPaI`, `Trust WaIIet`,
+/// `lCIoud`). In many fonts the two look alike. The skeleton is taken after lower-casing,
+/// so `I` becomes `i` while `l`, `1` and `|` become `l`, and only a comparison that reads
+/// every i as l catches the trick. Names such as "Neil" or "NEIL" have no such I, so they
+/// are never compared that way and do not match "Nell".
+pub fn writes_capital_i_for_l(display: &str) -> bool {
+    without_invisible(display)
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.chars().skip(1).any(|c| c == 'I') && word.chars().any(char::is_lowercase))
 }
 
 /// Describes how a display name is obfuscated, if it is: an invisible character between
@@ -431,9 +472,10 @@ mod tests {
     fn folding_table() {
         let cases = [
             ("PayPal", vec!["paypal"]),
-            ("PAYPAL Service", vec!["paypal", "servlce"]),
-            ("Itaú Unibanco", vec!["ltau", "unlbanco"]),
+            ("PAYPAL Service", vec!["paypal", "service"]),
+            ("Itaú Unibanco", vec!["itau", "unibanco"]),
             ("App|e", vec!["apple"]),
+            ("WaIIet", vec!["waiiet"]),
             ("|BANCO|", vec!["banco"]),
             ("Pay\u{200D}Pal", vec!["paypal"]),
             ("F.e.d.E.x", vec!["f", "e", "d", "e", "x"]),
@@ -488,6 +530,17 @@ mod tests {
             ("lCIoud Almacenamiento", "example.net", true),
             ("|BANCO DO BRASIL|", "example.net", true),
             ("Office365 Admin", "example.net", true),
+            // A small i is not read as l, so names that differ from a brand by i and l
+            // alone do not match.
+            ("Appie", "example.net", false),
+            ("Dhi Patel", "example.net", false),
+            ("Proton Mall", "example.net", false),
+            // Surnames and common words that are also brand names match only as the
+            // whole display name.
+            ("Sarah Lowes", "example.net", false),
+            ("Temu Kask", "example.net", false),
+            ("Paramount Realty Group", "example.net", false),
+            ("Temu", "example.net", true),
         ];
         for (display, domain, flagged) in cases {
             let found = ids(display, domain, &[]).contains(&"sender.display-name-brand".into());
@@ -497,9 +550,13 @@ mod tests {
 
     #[test]
     fn vip_display_name_table() {
-        let vips = ["Alice Example", "Bob O'Example"];
+        let vips = ["Alice Example", "Bob O'Example", "Nell Brown"];
         let cases = [
             ("Alice Example", "example.net", true),
+            // A capital I for the l of a VIP's name matches; another real name does not.
+            ("NeII Brown", "example.net", true),
+            ("Neil Brown", "example.net", false),
+            ("NEIL BROWN", "example.net", false),
             ("alice  example", "example.org", true),
             ("Alice Example (CEO)", "example.net", true),
             ("Bob O'Example", "example.net", true),
