@@ -12,7 +12,7 @@ use crate::analysis::chain::{Origin, RelayChain};
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::{Header, HeaderBlock};
-use crate::parse::ascii::ends_with_ci;
+use crate::parse::ascii::{ends_with_ci, starts_with_ci};
 use crate::parse::authres::{
     AuthResults, parse_arc_authentication_results, parse_authentication_results,
 };
@@ -385,7 +385,7 @@ impl TrustWindow {
         let results_at_tail = chain
             .boundary_hop()
             .and_then(|hop| hop.received.by_host.as_deref())
-            .is_some_and(|by| ends_with_ci(by.trim_end_matches('.'), PROTON_EDGE_SUFFIX));
+            .is_some_and(is_proton_inbound_host);
         TrustWindow {
             boundary,
             below,
@@ -435,8 +435,13 @@ impl TrustWindow {
     }
 }
 
-/// Host names of Proton Mail's inbound servers (`mailin029.protonmail.ch`).
-const PROTON_EDGE_SUFFIX: &str = ".protonmail.ch";
+/// Tells whether `host` is one of Proton Mail's inbound MX servers (`mailin029`,
+/// `mailinzur110`, `mailinosl105` under `protonmail.ch`). Its submission servers for
+/// Proton's own users are not: mail they accept is not filtered like inbound mail.
+fn is_proton_inbound_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    ends_with_ci(host, ".protonmail.ch") && starts_with_ci(host, "mailin")
+}
 
 /// Admits the results that Proton Mail inserted right after the last Received field of the
 /// message, below the sender's own Received fields. Its Postfix places them there when the
@@ -460,7 +465,7 @@ fn admit_trace_tail(
     let Some(last_received) = block.fields.iter().rposition(|h| h.is("Received")) else {
         return;
     };
-    let mut methods: Vec<&str> = Vec::new();
+    let mut run = TailRun::new(block);
     let mut admitted: Vec<usize> = Vec::new();
     for (index, header) in block.fields.iter().enumerate().skip(last_received + 1) {
         if !header.is("Authentication-Results") || !receiver_fields.contains(&index) {
@@ -472,22 +477,88 @@ fn admit_trace_tail(
         else {
             break;
         };
-        let new_methods: Vec<&str> = field
-            .parsed
-            .results
-            .iter()
-            .map(|r| r.method.as_str())
-            .collect();
-        if new_methods.is_empty() || new_methods.iter().any(|m| methods.contains(m)) {
+        if !run.extend(&field.parsed.results) {
             break;
         }
-        methods.extend(new_methods);
         admitted.push(header.line);
     }
     for field in results.iter_mut() {
         if admitted.contains(&field.line) {
             field.trusted = true;
         }
+    }
+}
+
+/// The methods of Proton Mail's run of results after the last Received field, as
+/// [`admit_trace_tail`] reads it field by field.
+struct TailRun {
+    methods: Vec<String>,
+    /// Signing domains of the message's DKIM-Signature fields, lower case, once per field.
+    signing_domains: Vec<String>,
+    /// Signing domain of each dkim result admitted so far.
+    dkim_domains: Vec<String>,
+}
+
+/// Proton Mail writes up to this many dkim results for one signature: it checks each
+/// signature twice, and the corpus shows two fields for it (`dkim=pass (Good 2048 bit
+/// rsa-sha256 signature)` and `dkim=pass (2048-bit key)`).
+const PROTON_DKIM_RESULTS_PER_SIGNATURE: usize = 2;
+
+impl TailRun {
+    fn new(block: &HeaderBlock) -> TailRun {
+        let signing_domains = block
+            .all("DKIM-Signature")
+            .filter_map(|h| parse_dkim_signature(&h.value).d)
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
+        TailRun {
+            methods: Vec::new(),
+            signing_domains,
+            dkim_domains: Vec::new(),
+        }
+    }
+
+    /// Adds the results of the next field and tells whether the field continues the run.
+    /// Each field must add a method not seen yet, except a dkim result for a signature of
+    /// the message that Proton Mail checked less often than it does. A copy of an earlier
+    /// delivery's results repeats spf, dmarc or arc and ends the run.
+    /// NOTE: a planted dkim result for a signing domain of the message, right after Proton's
+    /// run, is admitted when Proton checked that signature only once.
+    fn extend(&mut self, results: &[crate::parse::authres::AuthResult]) -> bool {
+        if results.is_empty() {
+            return false;
+        }
+        for result in results {
+            let repeated = self.methods.contains(&result.method);
+            if repeated && !self.admits_another_dkim(result) {
+                return false;
+            }
+            if result.method == "dkim"
+                && let Some(domain) = result.property("header.d")
+            {
+                self.dkim_domains.push(domain.to_ascii_lowercase());
+            }
+            if !repeated {
+                self.methods.push(result.method.clone());
+            }
+        }
+        true
+    }
+
+    fn admits_another_dkim(&self, result: &crate::parse::authres::AuthResult) -> bool {
+        if result.method != "dkim" {
+            return false;
+        }
+        let Some(domain) = result.property("header.d").map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        let signatures = self
+            .signing_domains
+            .iter()
+            .filter(|d| **d == domain)
+            .count();
+        let checked = self.dkim_domains.iter().filter(|d| **d == domain).count();
+        checked < signatures * PROTON_DKIM_RESULTS_PER_SIGNATURE
     }
 }
 
@@ -809,6 +880,63 @@ mod tests {
             trusted_lines(&report),
             [(1, true), (5, false), (6, false), (7, false)]
         );
+    }
+
+    /// Proton Mail writes one dkim field per check, two for each signature, so a repeated
+    /// dkim result for a signing domain of the message continues the run.
+    #[test]
+    fn proton_tail_keeps_each_signature_check() {
+        let signatures = "DKIM-Signature: v=1; a=rsa-sha256; d=example.net; s=s1; h=from:subject; bh=AAAA; b=BBBB\n\
+             DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; h=from:subject; bh=AAAA; b=BBBB\n";
+        let run = "Authentication-Results: mail.protonmail.ch; dkim=pass header.d=example.net\n\
+             Authentication-Results: mail.protonmail.ch; dkim=fail header.d=example.org\n\
+             Authentication-Results: mail.protonmail.ch; dmarc=fail header.from=example.org\n\
+             Authentication-Results: mail.protonmail.ch; spf=fail smtp.mailfrom=example.org\n\
+             Authentication-Results: mail.protonmail.ch; dkim=pass header.d=example.net\n";
+        let report = analyse_text(&format!(
+            "{PROTON_EDGE}{SENDER_TRACE}{run}{signatures}From: a@example.org\nSubject: test\n\nbody\n"
+        ));
+        assert_eq!(
+            trusted_lines(&report),
+            [(4, true), (5, true), (6, true), (7, true), (8, true)]
+        );
+        assert!(!forged(&report));
+    }
+
+    /// A dkim result for a domain that signed nothing, or one checked more often than Proton
+    /// Mail checks a signature, is not Proton's.
+    #[test]
+    fn proton_tail_extra_dkim_untrusted() {
+        let signature = "DKIM-Signature: v=1; a=rsa-sha256; d=example.net; s=s1; h=from:subject; bh=AAAA; b=BBBB\n";
+        let dkim = |domain: &str| {
+            format!("Authentication-Results: mail.protonmail.ch; dkim=pass header.d={domain}\n")
+        };
+        let unsigned = format!("{TAIL_RUN}{}", dkim("example.org"));
+        let checked_three_times = format!(
+            "{}{}{}",
+            dkim("example.net"),
+            dkim("example.net"),
+            dkim("example.net")
+        );
+        let cases: [(String, &[(usize, bool)]); 2] = [
+            (unsigned, &[(4, true), (5, true), (6, true), (7, false)]),
+            (checked_three_times, &[(4, true), (5, true), (6, false)]),
+        ];
+        for (run, expected) in cases {
+            let report = analyse_text(&format!(
+                "{PROTON_EDGE}{SENDER_TRACE}{run}{signature}From: a@example.org\nSubject: test\n\nbody\n"
+            ));
+            assert_eq!(trusted_lines(&report), expected, "{run}");
+        }
+    }
+
+    /// Mail that a Proton Mail user submitted arrives at a submission host, not at an
+    /// inbound MX host, and gets no tail rule.
+    #[test]
+    fn proton_submission_host_gets_no_tail_rule() {
+        let submission = PROTON_EDGE.replace("mailin029.protonmail.ch", "mail-4321.protonmail.ch");
+        let report = analyse_at(&submission, &format!("{SENDER_TRACE}{TAIL_RUN}"));
+        assert!(report.auth.results.iter().all(|f| !f.trusted));
     }
 
     /// Other receivers are not known to write after the sender's Received fields, so a run
