@@ -182,6 +182,7 @@ pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
     // Step 4: trust boundary, walking from the newest hop down.
     chain.boundary = mark_internal(&mut hops, config);
     chain.findings.extend(authenticated_submission(&hops));
+    find_resent_gaps(&hops, &mut chain.findings);
     chain.hops = hops;
     chain
 }
@@ -387,7 +388,6 @@ pub fn zone_guessed(received: &Received) -> bool {
 /// to or from it, because the guess could make up hours of delay or clock skew.
 fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
     let mut skews = Vec::new();
-    let mut gaps = Vec::new();
     for n in 1..hops.len() {
         let (Some(before), Some(after)) =
             (hops[n - 1].received.timestamp, hops[n].received.timestamp)
@@ -402,15 +402,30 @@ fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
         if delay < 0.0 {
             skews.push((n, delay));
         }
-        if delay > RESENT_GAP_SECONDS && !is_retrieval(&hops[n].received) {
-            gaps.push((n, delay));
-        }
     }
     for (n, delay) in skews {
         findings.push(clock_skew(&hops[n - 1], &hops[n], -delay));
     }
-    for (n, delay) in gaps {
-        findings.push(resent_after_gap(&hops[n - 1], &hops[n], delay));
+}
+
+/// Reports each hop stamped more than [`RESENT_GAP_SECONDS`] after the hop below it. A
+/// guessed zone can be off by a day at most (zones run from -12:00 to +14:00), so such a
+/// pair needs one more day. A POP3 or IMAP retrieval by the recipient's own systems
+/// (fetchmail) is exempt; the sender cannot claim one below the boundary to hide a gap.
+fn find_resent_gaps(hops: &[Hop], findings: &mut Vec<Finding>) {
+    for pair in hops.windows(2) {
+        let (older, newer) = (&pair[0], &pair[1]);
+        let (Some(before), Some(after)) = (older.received.timestamp, newer.received.timestamp)
+        else {
+            continue;
+        };
+        let gap = (after - before).num_milliseconds() as f64 / 1000.0;
+        let guessed = zone_guessed(&older.received) || zone_guessed(&newer.received);
+        let threshold = RESENT_GAP_SECONDS + if guessed { 86_400.0 } else { 0.0 };
+        let own_retrieval = newer.internal && is_retrieval(&newer.received);
+        if gap > threshold && !own_retrieval {
+            findings.push(resent_after_gap(older, newer, gap));
+        }
     }
 }
 
@@ -1016,16 +1031,20 @@ mod tests {
 
     #[test]
     fn resent_gap_by_size() {
-        // (date of the newer hop, protocol, whether the gap is reported)
+        // (date and zone of the newer hop, protocol, whether the gap is reported)
         let cases = [
-            ("Mon, 8 Jan 2024 09:59:59", "ESMTP", false),
-            ("Mon, 8 Jan 2024 10:00:01", "ESMTP", true),
+            ("Mon, 8 Jan 2024 09:59:59 +0000", "ESMTP", false),
+            ("Mon, 8 Jan 2024 10:00:01 +0000", "ESMTP", true),
+            ("Sat, 1 Jun 2024 10:00:00 +0000", "ESMTP", true),
+            // A guessed zone needs one more day. The recipient's own retrieval, here the
+            // newest hop, is exempt.
+            ("Tue, 9 Jan 2024 09:59:59", "ESMTP", false),
             ("Sat, 1 Jun 2024 10:00:00", "ESMTP", true),
-            ("Sat, 1 Jun 2024 10:00:00", "IMAP", false),
+            ("Sat, 1 Jun 2024 10:00:00 +0000", "IMAP", false),
         ];
         for (date, protocol, reported) in cases {
             let newer = format!(
-                "from b.example.net (b.example.net [192.0.2.2]) by c.example.org with {protocol} id 2; {date} +0000"
+                "from b.example.net (b.example.net [192.0.2.2]) by c.example.org with {protocol} id 2; {date}"
             );
             let gaps: Vec<Finding> = two_hop_findings(&newer, OLDER)
                 .into_iter()
@@ -1040,6 +1059,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A retrieval that the sender claims below the recipient's edge does not hide a gap.
+    #[test]
+    fn resent_gap_behind_claimed_retrieval() {
+        let report = analyse_text(
+            "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx.example.net with ESMTPS id 3; Sat, 1 Jun 2024 10:00:09 +0000\n\
+             Received: from relay.example.org (relay.example.org [203.0.113.8]) by mail.example.org with IMAP id 2; Sat, 1 Jun 2024 10:00:00 +0000\n\
+             Received: from client.example.com (client.example.com [192.0.2.10]) by relay.example.org with ESMTP id 1; Mon, 1 Apr 2024 10:00:00 +0000\n\
+             From: a@example.com\nSubject: test\n\nbody\n",
+        );
+        assert_eq!(report.chain.boundary, Some(3));
+        let gaps: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == "chain.resent-after-gap")
+            .collect();
+        assert_eq!(gaps.len(), 1);
+        assert!(gaps[0].detail.starts_with("Hop 2 "), "{}", gaps[0].detail);
     }
 
     #[test]
