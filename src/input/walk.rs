@@ -49,7 +49,7 @@ impl Walker {
         };
         if self.ancestors.contains(&canonical) {
             let reason = format!(
-                "symbolic link loop: it leads back to {}, which is being walked, so it was not followed",
+                "symbolic link loop: it leads back to {}, which is being walked, so it was not followed; its messages are read there once, and nothing needs doing unless the link was meant to point elsewhere",
                 canonical.display()
             );
             self.pending_error = Some(WalkEntry::Error(dir.to_path_buf(), reason));

@@ -18,7 +18,8 @@ pub struct GatewaySummary {
     pub profile_id: &'static str,
     /// Names of the headers found, in message order, each once.
     pub headers: Vec<String>,
-    /// Selected values worth showing, as (header, value) pairs.
+    /// Selected values worth showing, as (header, value) pairs, each value whole as the
+    /// header block holds it; the text report shortens long ones.
     pub values: Vec<(String, String)>,
 }
 
@@ -76,9 +77,6 @@ const RULES: &[GatewayRule] = &[
     },
 ];
 
-/// Maximum characters of a value in a summary; longer values are cut.
-const MAX_VALUE_CHARS: usize = 160;
-
 /// Summarises every gateway whose headers appear in `block`.
 pub fn summarise(block: &HeaderBlock) -> Vec<GatewaySummary> {
     RULES
@@ -103,14 +101,7 @@ fn summarise_one(rule: &GatewayRule, block: &HeaderBlock) -> Option<GatewaySumma
     let values = rule
         .shown
         .iter()
-        .filter_map(|name| {
-            let value = block.value(name)?;
-            let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-            Some((
-                name.to_string(),
-                crate::headers::truncate(&value, MAX_VALUE_CHARS),
-            ))
-        })
+        .filter_map(|name| Some((name.to_string(), block.value(name)?.to_string())))
         .collect();
     Some(GatewaySummary {
         vendor: rule.vendor,
@@ -118,4 +109,28 @@ fn summarise_one(rule: &GatewayRule, block: &HeaderBlock) -> Option<GatewaySumma
         headers,
         values,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headers::ParseOptions;
+
+    #[test]
+    fn shown_values_kept_whole() {
+        let long = "x".repeat(3000);
+        let text =
+            format!("X-Pm-Origin: external\nX-Pm-Spam-Action: {long}\nSubject: test\n\nbody\n");
+        let block =
+            HeaderBlock::parse(text.as_bytes(), &ParseOptions::default()).expect("a header block");
+        let summaries = summarise(&block);
+        assert_eq!(summaries.len(), 1);
+        assert_eq!(summaries[0].vendor, "Proton Mail");
+        let action = summaries[0]
+            .values
+            .iter()
+            .find(|(header, _)| header == "X-Pm-Spam-Action")
+            .map(|(_, value)| value.len());
+        assert_eq!(action, Some(3000));
+    }
 }

@@ -478,7 +478,8 @@ fn platforms(out: &mut String, report: &Report, style: Style) {
             esc(&gateway.headers.join(", "))
         );
         for (header, value) in &gateway.values {
-            let _ = writeln!(out, "            {}: {}", esc(header), esc(value));
+            let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            let _ = writeln!(out, "            {}: {}", esc(header), clip(&value));
         }
     }
 }
