@@ -322,6 +322,34 @@ fn proton_verdict_summarised() {
         .find(|(header, _)| header == "X-Pm-Spam-Action")
         .map(|(_, value)| value.as_str());
     assert_eq!(action, Some("phishing"));
+    // Proton's inbound server received the message at the newest hop.
+    assert_eq!(proton.hop, Some(report.chain.hops.len()));
+}
+
+/// Proton headers on mail that no Proton server received name no hop.
+#[test]
+fn planted_gateway_headers_name_no_hop() {
+    let text = "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx.example.net with ESMTPS id 1; Mon, 3 Mar 2025 10:00:00 +0000\n\
+         X-Pm-Spam-Action: inbox\n\
+         From: a@example.org\n\
+         Subject: test\n\n\
+         body\n";
+    let inputs = mailtrace::input::read_bytes(
+        "planted.eml",
+        text.as_bytes().to_vec(),
+        None,
+        &InputOptions::default(),
+    );
+    let input = inputs[0].as_ref().expect("message reads");
+    let report = analyse(input).expect("message parses");
+    let proton = report
+        .platforms
+        .gateways
+        .iter()
+        .find(|g| g.vendor == "Proton Mail")
+        .expect("Proton Mail headers summarised");
+    assert_eq!(proton.hop, None);
+    assert!(proton.hosts_known);
 }
 
 #[test]

@@ -518,7 +518,7 @@ impl TailRun {
         }
     }
 
-    /// Adds the results of the next field and tells whether the field continues the run.
+    /// Adds the results of the next field and returns whether the field continues the run.
     /// Each field must add a method not seen yet, except a dkim result for a signature of
     /// the message that Proton Mail checked less often than it does. A copy of an earlier
     /// delivery's results repeats spf, dmarc or arc and ends the run.

@@ -5,8 +5,9 @@
 //! the product handled the message, not on which side: Proofpoint, Mimecast and Proton Mail
 //! stamp outbound mail too.
 
+use crate::analysis::chain::RelayChain;
 use crate::headers::HeaderBlock;
-use crate::parse::ascii::starts_with_ci;
+use crate::parse::ascii::{ends_with_ci, starts_with_ci};
 use serde::Serialize;
 
 /// Headers one gateway left on the message.
@@ -21,6 +22,11 @@ pub struct GatewaySummary {
     /// Selected values worth showing, as (header, value) pairs, each value whole as the
     /// header block holds it; the text report shortens long ones.
     pub values: Vec<(String, String)>,
+    /// The newest Received hop that the product's servers received, if any.
+    pub hop: Option<usize>,
+    /// The product's host names are on record here, so a missing hop means the headers may
+    /// have come with the message rather than from the product.
+    pub hosts_known: bool,
 }
 
 struct GatewayRule {
@@ -30,6 +36,8 @@ struct GatewayRule {
     exact: &'static [&'static str],
     /// Headers whose values go into the summary.
     shown: &'static [&'static str],
+    /// Suffixes of the host names of the product's receiving servers.
+    hosts: &'static [&'static str],
 }
 
 const RULES: &[GatewayRule] = &[
@@ -39,6 +47,7 @@ const RULES: &[GatewayRule] = &[
         prefixes: &["x-proofpoint-"],
         exact: &[],
         shown: &["X-Proofpoint-Spam-Details", "X-Proofpoint-Virus-Version"],
+        hosts: &[".pphosted.com", ".ppe-hosted.com"],
     },
     GatewayRule {
         vendor: "Mimecast",
@@ -46,6 +55,7 @@ const RULES: &[GatewayRule] = &[
         prefixes: &["x-mimecast-"],
         exact: &["x-mc-unique"],
         shown: &["X-Mimecast-Spam-Score", "X-MC-Unique"],
+        hosts: &["relay.mimecast.com"],
     },
     GatewayRule {
         vendor: "Cisco Secure Email (IronPort)",
@@ -57,6 +67,7 @@ const RULES: &[GatewayRule] = &[
             "X-IronPort-Reputation",
             "X-IronPort-AV",
         ],
+        hosts: &[],
     },
     // Proton Mail does not document these headers. On inbound mail the corpus shows
     // X-Pm-Origin `external`, X-Pm-Spamscore as a number and X-Pm-Spam-Action as `inbox`,
@@ -67,6 +78,7 @@ const RULES: &[GatewayRule] = &[
         prefixes: &["x-pm-"],
         exact: &[],
         shown: &["X-Pm-Spam-Action", "X-Pm-Spamscore", "X-Pm-Origin"],
+        hosts: &[".protonmail.ch"],
     },
     GatewayRule {
         vendor: "Google (sending side)",
@@ -74,18 +86,24 @@ const RULES: &[GatewayRule] = &[
         prefixes: &[],
         exact: &["x-gm-message-state", "x-google-smtp-source", "x-received"],
         shown: &["X-Received"],
+        hosts: &[],
     },
 ];
 
-/// Summarises every gateway whose headers appear in `block`.
-pub fn summarise(block: &HeaderBlock) -> Vec<GatewaySummary> {
+/// Summarises every gateway whose headers appear in `block`, with the newest hop of
+/// `chain` that its servers received.
+pub fn summarise(block: &HeaderBlock, chain: &RelayChain) -> Vec<GatewaySummary> {
     RULES
         .iter()
-        .filter_map(|rule| summarise_one(rule, block))
+        .filter_map(|rule| summarise_one(rule, block, chain))
         .collect()
 }
 
-fn summarise_one(rule: &GatewayRule, block: &HeaderBlock) -> Option<GatewaySummary> {
+fn summarise_one(
+    rule: &GatewayRule,
+    block: &HeaderBlock,
+    chain: &RelayChain,
+) -> Option<GatewaySummary> {
     let mut headers: Vec<String> = Vec::new();
     for field in &block.fields {
         let name = field.name.as_str();
@@ -103,11 +121,24 @@ fn summarise_one(rule: &GatewayRule, block: &HeaderBlock) -> Option<GatewaySumma
         .iter()
         .filter_map(|name| Some((name.to_string(), block.value(name)?.to_string())))
         .collect();
+    let hop = chain
+        .hops
+        .iter()
+        .rev()
+        .find(|hop| {
+            hop.received.by_host.as_deref().is_some_and(|by| {
+                let by = by.trim_end_matches('.');
+                rule.hosts.iter().any(|suffix| ends_with_ci(by, suffix))
+            })
+        })
+        .map(|hop| hop.index);
     Some(GatewaySummary {
         vendor: rule.vendor,
         profile_id: rule.profile_id,
         headers,
         values,
+        hop,
+        hosts_known: !rule.hosts.is_empty(),
     })
 }
 
@@ -123,7 +154,7 @@ mod tests {
             format!("X-Pm-Origin: external\nX-Pm-Spam-Action: {long}\nSubject: test\n\nbody\n");
         let block =
             HeaderBlock::parse(text.as_bytes(), &ParseOptions::default()).expect("a header block");
-        let summaries = summarise(&block);
+        let summaries = summarise(&block, &RelayChain::default());
         assert_eq!(summaries.len(), 1);
         assert_eq!(summaries[0].vendor, "Proton Mail");
         let action = summaries[0]

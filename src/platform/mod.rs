@@ -106,7 +106,7 @@ pub fn read_platforms(
     }
 
     // Step 3: gateways recognised by their stamps.
-    let gateways = gateways::summarise(block);
+    let gateways = gateways::summarise(block, chain);
     for gateway in &gateways {
         if let Some(profile) = profiles.iter().find(|p| p.id == gateway.profile_id)
             && !section.platforms.iter().any(|p| p.id == profile.id)

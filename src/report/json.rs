@@ -413,10 +413,11 @@ impl Serialize for GatewayJson<'_> {
             .values
             .iter()
             .map(|(header, value)| HeaderValueJson { header, value });
-        let mut map = serializer.serialize_map(Some(3))?;
+        let mut map = serializer.serialize_map(Some(4))?;
         map.serialize_entry("vendor", &gateway.vendor)?;
         map.serialize_entry("headers", &gateway.headers)?;
         map.serialize_entry("values", &values.collect::<Vec<_>>())?;
+        map.serialize_entry("hop", &gateway.hop)?;
         map.end()
     }
 }

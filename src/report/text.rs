@@ -471,9 +471,14 @@ fn platforms(out: &mut String, report: &Report, style: Style) {
         );
     }
     for gateway in &section.gateways {
+        let origin = if gateway.hosts_known && gateway.hop.is_none() {
+            " (no Received hop by its servers, so the message may have carried these headers in)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "  gateway   {}: {}",
+            "  gateway   {}{origin}: {}",
             gateway.vendor,
             esc(&gateway.headers.join(", "))
         );
