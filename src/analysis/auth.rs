@@ -213,11 +213,13 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
 }
 
 /// Tells whether trusted results record `compauth=pass reason=130`: the recipient's
-/// Exchange Online let a DMARC failure pass because it trusts a forwarder's ARC seal.
+/// Exchange Online let a DMARC failure pass because it trusts a forwarder's ARC seal. Only
+/// Exchange Online writes compauth, always in its form without an authserv-id, so a
+/// compauth under another receiver's id is not its verdict.
 fn compauth_arc_override(results: &[AuthField]) -> bool {
     results
         .iter()
-        .filter(|field| field.trusted)
+        .filter(|field| field.trusted && field.parsed.authserv_id.is_none())
         .flat_map(|field| &field.parsed.results)
         .any(|r| {
             r.method == "compauth"
@@ -477,7 +479,12 @@ fn admit_trace_tail(
         else {
             break;
         };
-        if !run.extend(&field.parsed.results) {
+        let proton_methods = field
+            .parsed
+            .results
+            .iter()
+            .all(|r| PROTON_METHODS.contains(&r.method.as_str()));
+        if !proton_methods || !run.extend(&field.parsed.results) {
             break;
         }
         admitted.push(header.line);
@@ -498,6 +505,10 @@ struct TailRun {
     /// Signing domain of each dkim result admitted so far.
     dkim_domains: Vec<String>,
 }
+
+/// The methods Proton Mail writes in its results. A field after its run with another
+/// method, such as compauth or iprev, is not Proton's.
+const PROTON_METHODS: &[&str] = &["dkim", "dmarc", "spf", "arc"];
 
 /// Proton Mail writes up to this many dkim results for one signature: it checks each
 /// signature twice, and the corpus shows two fields for it (`dkim=pass (Good 2048 bit
