@@ -42,17 +42,22 @@ impl FoldedName {
         FoldedName::fold(text, false)
     }
 
-    /// Folds a name as [`FoldedName::new`] does and then reads every `i` as `l`, for names
-    /// that write a capital I in place of a small l ([`writes_capital_i_for_l`]).
-    pub fn with_i_as_l(text: &str) -> FoldedName {
+    /// Folds a name as [`FoldedName::new`] does, but reads a capital I inside a mixed-case
+    /// word as a small l ([`capital_i_positions`]).
+    pub fn with_capital_i_as_l(text: &str) -> FoldedName {
         FoldedName::fold(text, true)
     }
 
-    fn fold(text: &str, i_as_l: bool) -> FoldedName {
+    fn fold(text: &str, capital_i_as_l: bool) -> FoldedName {
         let chars: Vec<char> = without_invisible(text)
             .chars()
             .take(MAX_DISPLAY_CHARS)
             .collect();
+        let read_as_l = if capital_i_as_l {
+            capital_i_positions(&chars)
+        } else {
+            Vec::new()
+        };
         let mut words = Vec::new();
         let mut word = String::new();
         for (index, &c) in chars.iter().enumerate() {
@@ -70,10 +75,14 @@ impl FoldedName {
                 }
                 continue;
             }
+            if read_as_l.contains(&index) {
+                word.push('l');
+                continue;
+            }
             let mut buffer = [0; 4];
             for folded in crate::analysis::lookalike::skeleton(c.encode_utf8(&mut buffer)).chars() {
                 if folded.is_alphanumeric() {
-                    word.push(if i_as_l && folded == 'i' { 'l' } else { folded });
+                    word.push(folded);
                 } else if !is_combining_mark(folded) && !word.is_empty() {
                     words.push(std::mem::take(&mut word));
                 }
@@ -132,8 +141,8 @@ pub struct FoldedBrand<'a> {
 struct FoldedBrandName<'a> {
     written: &'a str,
     folded: FoldedName,
-    /// Folded with every i read as l.
-    with_i_as_l: FoldedName,
+    /// Folded with a capital I inside a mixed-case word read as l.
+    capital_i_as_l: FoldedName,
     /// The name must be the whole display name.
     whole_only: bool,
 }
@@ -148,7 +157,7 @@ impl<'a> FoldedBrand<'a> {
             .map(|(name, &whole_only)| FoldedBrandName {
                 written: name.as_str(),
                 folded: FoldedName::new(name),
-                with_i_as_l: FoldedName::with_i_as_l(name),
+                capital_i_as_l: FoldedName::with_capital_i_as_l(name),
                 whole_only,
             })
             .collect();
@@ -162,12 +171,12 @@ pub fn folded_builtin_brands() -> &'static [FoldedBrand<'static>] {
     BRANDS.get_or_init(|| builtin_brands().iter().map(FoldedBrand::new).collect())
 }
 
-/// Finds the first brand whose name appears in `display`, folded as [`FoldedName::new`]
-/// folds, or in `display_i_as_l`, the display name folded with every i read as l, when it
-/// writes a capital I for a small l.
+/// Finds the first brand whose name appears in `display`. Each side is also compared with a
+/// capital I inside a mixed-case word read as l ([`FoldedName::with_capital_i_as_l`]): the
+/// display name's (`WaIIet` for Wallet) and the brand's (`Linkedln` for LinkedIn).
 pub fn claimed_brand<'a>(
     display: &FoldedName,
-    display_i_as_l: Option<&FoldedName>,
+    display_capital_i_as_l: &FoldedName,
     brands: &'a [FoldedBrand<'a>],
 ) -> Option<BrandClaim<'a>> {
     let matches = |display: &FoldedName, name: &FoldedName, whole_only: bool| {
@@ -180,8 +189,8 @@ pub fn claimed_brand<'a>(
     for folded_brand in brands {
         for name in &folded_brand.names {
             let matched = matches(display, &name.folded, name.whole_only)
-                || display_i_as_l
-                    .is_some_and(|display| matches(display, &name.with_i_as_l, name.whole_only));
+                || matches(display_capital_i_as_l, &name.folded, name.whole_only)
+                || matches(display, &name.capital_i_as_l, name.whole_only);
             if matched {
                 return Some(BrandClaim {
                     brand: folded_brand.brand,
@@ -270,11 +279,11 @@ pub fn display_name_findings(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let folded = FoldedName::new(display);
-    let folded_i_as_l = writes_capital_i_for_l(display).then(|| FoldedName::with_i_as_l(display));
+    let folded_capital_i_as_l = FoldedName::with_capital_i_as_l(display);
     let from_domain = from_domain.trim_end_matches('.').to_lowercase();
 
     // Step 1: a brand name from a domain the brand does not own.
-    if let Some(claim) = claimed_brand(&folded, folded_i_as_l.as_ref(), folded_builtin_brands())
+    if let Some(claim) = claimed_brand(&folded, &folded_capital_i_as_l, folded_builtin_brands())
         && !claim.brand.owns(&from_domain)
     {
         findings.push(
@@ -298,10 +307,10 @@ pub fn display_name_findings(
         .iter()
         .any(|d| is_same_or_subdomain(&from_domain, d));
     let vip = vip_names.iter().find(|vip| {
-        folded.contains(&FoldedName::new(vip))
-            || folded_i_as_l
-                .as_ref()
-                .is_some_and(|display| display.contains(&FoldedName::with_i_as_l(vip)))
+        let vip_folded = FoldedName::new(vip);
+        folded.contains(&vip_folded)
+            || folded_capital_i_as_l.contains(&vip_folded)
+            || folded.contains(&FoldedName::with_capital_i_as_l(vip))
     });
     if let Some(vip) = vip
         && !in_org
@@ -338,16 +347,38 @@ pub fn display_name_findings(
     findings
 }
 
-/// Tells whether a display name writes a capital I where a small l belongs: inside a word
-/// that also has small letters, after its first letter (`PayPaI`, `Trust WaIIet`,
-/// `lCIoud`). In many fonts the two look alike. The skeleton is taken after lower-casing,
-/// so `I` becomes `i` while `l`, `1` and `|` become `l`, and only a comparison that reads
-/// every i as l catches the trick. Names such as "Neil" or "NEIL" have no such I, so they
-/// are never compared that way and do not match "Nell".
-pub fn writes_capital_i_for_l(display: &str) -> bool {
-    without_invisible(display)
-        .split(|c: char| !c.is_alphanumeric())
-        .any(|word| word.chars().skip(1).any(|c| c == 'I') && word.chars().any(char::is_lowercase))
+/// Returns the positions in `chars` of capital letters that look like a small l (`I`, the
+/// Roman numeral `Ⅰ`, the fullwidth `Ｉ`) after the first letter of a word that also has small
+/// letters: `PayPaI`, `Trust WaIIet`, `McIntosh`. In many fonts they look like an l. The
+/// skeleton is taken after lower-casing, so they fold to i while `l`, `1` and `|` fold to
+/// l, and only reading them as l catches the trick. All-caps words and a leading capital
+/// (`IRS`, `Ian`) are left alone.
+fn capital_i_positions(chars: &[char]) -> Vec<usize> {
+    let mut positions = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        if !chars[start].is_alphanumeric() {
+            start += 1;
+            continue;
+        }
+        let end = chars[start..]
+            .iter()
+            .position(|c| !c.is_alphanumeric())
+            .map_or(chars.len(), |offset| start + offset);
+        let word = &chars[start..end];
+        if word.iter().any(|c| c.is_lowercase()) {
+            positions.extend((start + 1..end).filter(|&index| looks_like_small_l(chars[index])));
+        }
+        start = end;
+    }
+    positions
+}
+
+/// Tells whether `c` is a capital letter whose confusable skeleton, taken as written, is a
+/// small l.
+fn looks_like_small_l(c: char) -> bool {
+    let mut buffer = [0; 4];
+    c.is_uppercase() && unicode_security::skeleton(c.encode_utf8(&mut buffer)).eq("l".chars())
 }
 
 /// Describes how a display name is obfuscated, if it is: an invisible character between
@@ -527,7 +558,9 @@ mod tests {
             // A capital I for a small l, and bars around the name.
             ("PayPaI", "example.net", true),
             ("Trust WaIIet", "example.net", true),
-            ("lCIoud Almacenamiento", "example.net", true),
+            // A small l for the small i of iCloud is not read as i: doing so made real
+            // names collide ("Nell" and "Neil").
+            ("lCIoud Almacenamiento", "example.net", false),
             ("|BANCO DO BRASIL|", "example.net", true),
             ("Office365 Admin", "example.net", true),
             // A small i is not read as l, so names that differ from a brand by i and l
@@ -541,6 +574,10 @@ mod tests {
             ("Temu Kask", "example.net", false),
             ("Paramount Realty Group", "example.net", false),
             ("Temu", "example.net", true),
+            ("Dana McIntosh, LRS", "example.net", false),
+            ("Linkedln Jobs", "example.net", true),
+            ("NetfⅠix", "example.net", true),
+            ("Trust WaＩＩet", "example.net", true),
         ];
         for (display, domain, flagged) in cases {
             let found = ids(display, domain, &[]).contains(&"sender.display-name-brand".into());
@@ -550,13 +587,22 @@ mod tests {
 
     #[test]
     fn vip_display_name_table() {
-        let vips = ["Alice Example", "Bob O'Example", "Nell Brown"];
+        let vips = [
+            "Alice Example",
+            "Bob O'Example",
+            "Nell Brown",
+            "Ian McIntosh",
+        ];
         let cases = [
             ("Alice Example", "example.net", true),
             // A capital I for the l of a VIP's name matches; another real name does not.
             ("NeII Brown", "example.net", true),
             ("Neil Brown", "example.net", false),
             ("NEIL BROWN", "example.net", false),
+            // Only the word that writes the capital I is read with l.
+            ("Nell Brown, McIntosh Ltd", "example.net", true),
+            ("Neil Brown, McIntosh Ltd", "example.net", false),
+            ("Ian Mclntosh", "example.net", true),
             ("alice  example", "example.org", true),
             ("Alice Example (CEO)", "example.net", true),
             ("Bob O'Example", "example.net", true),
