@@ -182,7 +182,7 @@ pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
     // Step 4: trust boundary, walking from the newest hop down.
     chain.boundary = mark_internal(&mut hops, config);
     chain.findings.extend(authenticated_submission(&hops));
-    find_resent_gaps(&hops, &mut chain.findings);
+    find_resent_gaps(&hops, chain.boundary, &mut chain.findings);
     chain.hops = hops;
     chain
 }
@@ -411,22 +411,50 @@ fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
 /// Reports each hop stamped more than [`RESENT_GAP_SECONDS`] after the hop below it. A
 /// guessed zone can be off by a day at most (zones run from -12:00 to +14:00), so such a
 /// pair needs one more day. A POP3 or IMAP retrieval by the recipient's own systems
-/// (fetchmail) is exempt; the sender cannot claim one below the boundary to hide a gap.
-fn find_resent_gaps(hops: &[Hop], findings: &mut Vec<Finding>) {
+/// (fetchmail) and a hold between two of its hosts are exempt; the sender cannot claim one
+/// below the boundary to hide a gap.
+fn find_resent_gaps(hops: &[Hop], boundary: Option<usize>, findings: &mut Vec<Finding>) {
+    let before = findings.len();
     for pair in hops.windows(2) {
         let (older, newer) = (&pair[0], &pair[1]);
-        let (Some(before), Some(after)) = (older.received.timestamp, newer.received.timestamp)
-        else {
-            continue;
-        };
-        let gap = (after - before).num_milliseconds() as f64 / 1000.0;
-        let guessed = zone_guessed(&older.received) || zone_guessed(&newer.received);
-        let threshold = RESENT_GAP_SECONDS + if guessed { 86_400.0 } else { 0.0 };
+        // A hold inside the recipient's own systems, such as a quarantine release between its
+        // gateway and its mailbox server, is theirs.
+        let received_by_recipient = older.internal || Some(older.index) == boundary;
+        let own_hold = received_by_recipient && newer.internal;
         let own_retrieval = newer.internal && is_retrieval(&newer.received);
-        if gap > threshold && !own_retrieval {
-            findings.push(resent_after_gap(older, newer, gap));
+        if own_hold || own_retrieval {
+            continue;
+        }
+        if let Some(gap) = gap_beyond_threshold(older, newer) {
+            findings.push(resent_after_gap(older, newer, gap, false));
         }
     }
+    if findings.len() > before {
+        return;
+    }
+
+    // Hops in between with dates that bridge the gap step by step, or with no date at
+    // all, hide it from the pairs; the span from the oldest hop to the first external hop
+    // shows it.
+    let oldest = hops.iter().find(|hop| hop.received.timestamp.is_some());
+    let edge = boundary.and_then(|index| hops.iter().find(|hop| hop.index == index));
+    if let (Some(oldest), Some(edge)) = (oldest, edge)
+        && oldest.index + 1 < edge.index
+        && let Some(gap) = gap_beyond_threshold(oldest, edge)
+    {
+        findings.push(resent_after_gap(oldest, edge, gap, true));
+    }
+}
+
+/// Returns the seconds from `older` to `newer` when they exceed [`RESENT_GAP_SECONDS`].
+fn gap_beyond_threshold(older: &Hop, newer: &Hop) -> Option<f64> {
+    let (Some(before), Some(after)) = (older.received.timestamp, newer.received.timestamp) else {
+        return None;
+    };
+    let gap = (after - before).num_milliseconds() as f64 / 1000.0;
+    let guessed = zone_guessed(&older.received) || zone_guessed(&newer.received);
+    let threshold = RESENT_GAP_SECONDS + if guessed { 86_400.0 } else { 0.0 };
+    (gap > threshold).then_some(gap)
 }
 
 /// Gaps between two hops longer than this many seconds (7 days) mean the message was
@@ -437,11 +465,18 @@ const RESENT_GAP_SECONDS: f64 = 7.0 * 86_400.0;
 
 /// Builds the `chain.resent-after-gap` finding for a hop stamped `seconds` after the hop
 /// below it.
-fn resent_after_gap(older: &Hop, newer: &Hop, seconds: f64) -> Finding {
+fn resent_after_gap(older: &Hop, newer: &Hop, seconds: f64, spanned: bool) -> Finding {
     let days = seconds / 86_400.0;
     let earlier = match older.index {
         1 => "Hop 1 belongs".to_string(),
         last => format!("Hops 1 to {last} belong"),
+    };
+    let earlier = if spanned {
+        format!(
+            "No single step between them is that long, so the hops in between carry dates that bridge the gap or none at all, and the sender may have written them. {earlier}"
+        )
+    } else {
+        earlier
     };
     Finding::new(
         "chain.resent-after-gap",
@@ -1059,6 +1094,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Dates that bridge a gap step by step below the edge do not hide it, and a hold
+    /// inside the recipient's own systems is not reported.
+    #[test]
+    fn resent_gap_spans_and_own_holds() {
+        let edge = "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx.example.net with ESMTPS id 3; Thu, 1 Aug 2024 10:00:00 +0000\n";
+        let bridged = format!(
+            "{edge}Received: from b.example.org (b.example.org [203.0.113.8]) by mail.example.org with ESMTP id 2; Thu, 25 Jul 2024 10:00:00 +0000\n\
+             Received: from c.example.org (c.example.org [192.0.2.10]) by b.example.org with ESMTP id 1; Thu, 18 Jul 2024 12:00:00 +0000\n\
+             From: a@example.com\nSubject: test\n\nbody\n"
+        );
+        let report = analyse_text(&bridged);
+        let gaps: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == "chain.resent-after-gap")
+            .collect();
+        assert_eq!(gaps.len(), 1);
+        assert!(
+            gaps[0].detail.contains("No single step"),
+            "{}",
+            gaps[0].detail
+        );
+
+        let quarantine = "Received: from gw.example.net (gw.example.net [10.0.0.5]) by mail.example.net with ESMTPS id 4; Sat, 10 Aug 2024 10:00:00 +0000\n\
+             Received: from mail.example.org (mail.example.org [198.51.100.7]) by gw.example.net with ESMTPS id 3; Thu, 1 Aug 2024 10:00:00 +0000\n\
+             From: a@example.com\nSubject: test\n\nbody\n";
+        let report = analyse_text(quarantine);
+        assert_eq!(report.chain.boundary, Some(1));
+        assert!(
+            !report
+                .findings
+                .iter()
+                .any(|f| f.id == "chain.resent-after-gap")
+        );
     }
 
     /// A retrieval that the sender claims below the recipient's edge does not hide a gap.

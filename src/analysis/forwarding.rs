@@ -117,11 +117,12 @@ pub fn list_resend_finding(report: &Report) -> Option<Finding> {
     if !carrier_domains(report).contains(&list) {
         return None;
     }
+    // List-Unsubscribe and its kin are on all bulk mail (RFC 8058 one-click unsubscribe),
+    // so only the fields that a list server writes count here.
     let headers = &report.headers;
-    let list_header = LIST_HEADERS
+    let list_header = ["List-Id", "List-Post", "Mailing-List", "X-Google-Group-Id"]
         .into_iter()
-        .find(|name| headers.value(name).is_some())
-        .unwrap_or("List-Id");
+        .find(|name| headers.value(name).is_some())?;
 
     // The list, and Google's id for a Google Group.
     let mut detail = match headers.value("List-Id") {
@@ -309,6 +310,17 @@ body
         ] {
             assert!(detail.contains(expected), "{expected}\n{detail}");
         }
+    }
+
+    /// Bulk mail carries List-Unsubscribe in its own domain; that alone is no list.
+    #[test]
+    fn unsubscribe_alone_is_no_list_resend() {
+        let bulk = "Received: from mail.example.net (mail.example.net [198.51.100.9]) by mx.example.org with ESMTPS id 1; Mon, 3 Mar 2025 10:00:00 +0000\n\
+             Return-Path: <bounce@example.net>\n\
+             From: Shop <news@example.net>\n\
+             List-Unsubscribe: <mailto:unsubscribe@example.net>\n\
+             Subject: offer\n\nbody\n";
+        assert_eq!(resent_by_list(&analyse_text(bulk)), None);
     }
 
     #[test]
