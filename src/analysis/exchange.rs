@@ -81,11 +81,15 @@ pub fn read_exchange(
     section.mailbox_delivery = block
         .value("X-Microsoft-Antispam-Mailbox-Delivery")
         .map(parse_mailbox_delivery);
-    if let Some(header) = block.get("X-MS-Exchange-Organization-SCL") {
+    let scl_fields: Vec<&Header> = block.all("X-MS-Exchange-Organization-SCL").collect();
+    if let Some(header) = scl_fields.first() {
         match describe_org_scl(&header.value) {
             Some((value, meaning)) => section.organization_scl = Some((value, meaning.into())),
             None => section.findings.push(invalid_scl(header)),
         }
+    }
+    if scl_fields.len() > 1 {
+        section.findings.push(repeated_scl(&scl_fields));
     }
     section.organization_auth_as = block
         .value("X-MS-Exchange-Organization-AuthAs")
@@ -277,6 +281,27 @@ fn invalid_scl(header: &Header) -> Finding {
         ),
     )
     .with_evidence(header.name.clone(), Some(header.line), header.value.clone())
+}
+
+/// Reports an organisation SCL written more than once. Exchange writes one; the report
+/// reads the first, and the others show that something else added or changed one.
+fn repeated_scl(fields: &[&Header]) -> Finding {
+    let values: Vec<String> = fields.iter().map(|h| quoted(h.value.trim())).collect();
+    let mut finding = Finding::new(
+        "exchange.invalid-scl",
+        Severity::Low,
+        "X-MS-Exchange-Organization-SCL appears more than once",
+        format!(
+            "The field appears {} times with the values {}. Exchange writes it once, so something other than Exchange added the others; the report reads the first.",
+            fields.len(),
+            values.join(", ")
+        ),
+    );
+    for header in fields {
+        finding =
+            finding.with_evidence(header.name.clone(), Some(header.line), header.value.clone());
+    }
+    finding
 }
 
 /// Returns the trusted Forefront report: the recipient's own, not an -Untrusted copy.
@@ -731,6 +756,23 @@ mod tests {
             Some((5, "spam".to_string()))
         );
         assert!(!finding_ids(&report).contains(&"exchange.invalid-scl"));
+
+        for value in ["+5", "05", "-0", "-2", "10"] {
+            let report = analyse_fields(&format!(
+                "{fields}X-MS-Exchange-Organization-SCL: {value}\n"
+            ));
+            assert_eq!(report.exchange.organization_scl, None, "{value}");
+            assert!(
+                finding_ids(&report).contains(&"exchange.invalid-scl"),
+                "{value}"
+            );
+        }
+
+        let report = analyse_fields(&format!(
+            "{fields}X-MS-Exchange-Organization-SCL: -1\nX-MS-Exchange-Organization-SCL: 9\n"
+        ));
+        let repeated = self::finding(&report, "exchange.invalid-scl");
+        assert!(repeated.detail.contains("2 times"), "{}", repeated.detail);
     }
 
     #[test]

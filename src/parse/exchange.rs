@@ -246,7 +246,13 @@ impl MicrosoftAntispam {
 /// Allow List entry or a mail flow rule), not "spam level -1". Values outside -1 to 9 give
 /// `None`.
 pub fn describe_org_scl(value: &str) -> Option<(i32, &'static str)> {
-    let scl: i32 = value.trim().parse().ok()?;
+    // Exchange writes -1 or one digit; `+5`, `05` and `-0` parse as numbers but are not its.
+    let value = value.trim();
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    if digits.len() != 1 || (value.starts_with('-') && digits != "1") {
+        return None;
+    }
+    let scl: i32 = value.parse().ok()?;
     let meaning = match scl {
         -1 => "bypass/trusted",
         0 | 1 => "not spam",
