@@ -22,7 +22,8 @@ pub struct GatewaySummary {
     /// Selected values worth showing, as (header, value) pairs, each value whole as the
     /// header block holds it; the text report shortens long ones.
     pub values: Vec<(String, String)>,
-    /// The newest Received hop that the product's servers received, if any.
+    /// The newest Received hop on the recipient's side (the first external hop or above)
+    /// that the product's servers received, if any.
     pub hop: Option<usize>,
     /// The product's host names are on record here, so a missing hop means the headers may
     /// have come with the message rather than from the product.
@@ -121,10 +122,13 @@ fn summarise_one(
         .iter()
         .filter_map(|name| Some((name.to_string(), block.value(name)?.to_string())))
         .collect();
+    // Hops below the first external hop are the sender's to write, so only the recipient's
+    // side can vouch for a product's headers.
     let hop = chain
         .hops
         .iter()
         .rev()
+        .filter(|hop| hop.internal || Some(hop.index) == chain.boundary)
         .find(|hop| {
             hop.received.by_host.as_deref().is_some_and(|by| {
                 let by = by.trim_end_matches('.');
