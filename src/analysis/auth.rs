@@ -502,8 +502,10 @@ struct TailRun {
     methods: Vec<String>,
     /// Signing domains of the message's DKIM-Signature fields, lower case, once per field.
     signing_domains: Vec<String>,
-    /// Signing domain of each dkim result admitted so far.
+    /// Signing domain of each dkim result admitted so far that names one.
     dkim_domains: Vec<String>,
+    /// Number of dkim results admitted so far.
+    dkim_results: usize,
 }
 
 /// The methods Proton Mail writes in its results. A field after its run with another
@@ -526,6 +528,7 @@ impl TailRun {
             methods: Vec::new(),
             signing_domains,
             dkim_domains: Vec::new(),
+            dkim_results: 0,
         }
     }
 
@@ -544,10 +547,11 @@ impl TailRun {
             if repeated && !self.admits_another_dkim(result) {
                 return false;
             }
-            if result.method == "dkim"
-                && let Some(domain) = result.property("header.d")
-            {
-                self.dkim_domains.push(domain.to_ascii_lowercase());
+            if result.method == "dkim" {
+                self.dkim_results += 1;
+                if let Some(domain) = result.property("header.d") {
+                    self.dkim_domains.push(domain.to_ascii_lowercase());
+                }
             }
             if !repeated {
                 self.methods.push(result.method.clone());
@@ -560,8 +564,11 @@ impl TailRun {
         if result.method != "dkim" {
             return false;
         }
+        // A check that failed before reading the signature (permerror) may name no domain;
+        // it then counts against all signatures of the message.
         let Some(domain) = result.property("header.d").map(str::to_ascii_lowercase) else {
-            return false;
+            return self.dkim_results
+                < self.signing_domains.len() * PROTON_DKIM_RESULTS_PER_SIGNATURE;
         };
         let signatures = self
             .signing_domains
@@ -939,6 +946,23 @@ mod tests {
             ));
             assert_eq!(trusted_lines(&report), expected, "{run}");
         }
+    }
+
+    /// Both of Proton's checks of a signature it cannot read may name no domain.
+    #[test]
+    fn proton_tail_two_permerrors_trusted() {
+        let signature = "DKIM-Signature: v=1; a=rsa-sha256; d=example.net; s=s1; h=from:subject; bh=AAAA; b=BBBB\n";
+        let run = "Authentication-Results: mail.protonmail.ch; dkim=permerror\n\
+             Authentication-Results: mail.protonmail.ch; dmarc=fail header.from=example.org\n\
+             Authentication-Results: mail.protonmail.ch; dkim=permerror\n\
+             Authentication-Results: mail.protonmail.ch; dkim=permerror\n";
+        let report = analyse_text(&format!(
+            "{PROTON_EDGE}{SENDER_TRACE}{run}{signature}From: a@example.org\nSubject: test\n\nbody\n"
+        ));
+        assert_eq!(
+            trusted_lines(&report),
+            [(4, true), (5, true), (6, true), (7, false)]
+        );
     }
 
     /// Mail that a Proton Mail user submitted arrives at a submission host, not at an
