@@ -305,17 +305,21 @@ fn gateways_summarised() {
     assert_eq!(vendors, ["Google (sending side)"]);
 }
 
+fn proton_gateway(report: &Report) -> &mailtrace::platform::gateways::GatewaySummary {
+    report
+        .platforms
+        .gateways
+        .iter()
+        .find(|g| g.vendor == "Proton Mail")
+        .expect("Proton Mail headers summarised")
+}
+
 /// Proton Mail's filter verdict is shown as written; Proton does not document the values.
 #[test]
 fn proton_verdict_summarised() {
     let input = &read_messages(&[corpus_dir().join("phish-outlook/sample-5488.eml")])[0];
     let report = analyse(input).expect("message parses");
-    let proton = report
-        .platforms
-        .gateways
-        .iter()
-        .find(|g| g.vendor == "Proton Mail")
-        .expect("Proton Mail headers summarised");
+    let proton = proton_gateway(&report);
     let action = proton
         .values
         .iter()
@@ -342,12 +346,7 @@ fn planted_gateway_headers_name_no_hop() {
     );
     let input = inputs[0].as_ref().expect("message reads");
     let report = analyse(input).expect("message parses");
-    let proton = report
-        .platforms
-        .gateways
-        .iter()
-        .find(|g| g.vendor == "Proton Mail")
-        .expect("Proton Mail headers summarised");
+    let proton = proton_gateway(&report);
     assert_eq!(proton.hop, None);
     assert!(proton.hosts_known);
 }

@@ -1096,6 +1096,14 @@ mod tests {
         }
     }
 
+    fn resent_gaps(report: &crate::analysis::Report) -> Vec<&Finding> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.id == "chain.resent-after-gap")
+            .collect()
+    }
+
     /// Dates that bridge a gap step by step below the edge do not hide it, and a hold
     /// inside the recipient's own systems is not reported.
     #[test]
@@ -1107,11 +1115,7 @@ mod tests {
              From: a@example.com\nSubject: test\n\nbody\n"
         );
         let report = analyse_text(&bridged);
-        let gaps: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.id == "chain.resent-after-gap")
-            .collect();
+        let gaps = resent_gaps(&report);
         assert_eq!(gaps.len(), 1);
         assert!(
             gaps[0].detail.contains("No single step"),
@@ -1124,12 +1128,7 @@ mod tests {
              From: a@example.com\nSubject: test\n\nbody\n";
         let report = analyse_text(quarantine);
         assert_eq!(report.chain.boundary, Some(1));
-        assert!(
-            !report
-                .findings
-                .iter()
-                .any(|f| f.id == "chain.resent-after-gap")
-        );
+        assert!(resent_gaps(&report).is_empty());
     }
 
     /// A retrieval that the sender claims below the recipient's edge does not hide a gap.
@@ -1142,11 +1141,7 @@ mod tests {
              From: a@example.com\nSubject: test\n\nbody\n",
         );
         assert_eq!(report.chain.boundary, Some(3));
-        let gaps: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.id == "chain.resent-after-gap")
-            .collect();
+        let gaps = resent_gaps(&report);
         assert_eq!(gaps.len(), 1);
         assert!(gaps[0].detail.starts_with("Hop 2 "), "{}", gaps[0].detail);
     }
