@@ -20,6 +20,7 @@ use crate::parse::received_spf::{ReceivedSpf, parse_received_spf};
 use crate::parse::taglist::{DkimSignature, parse_dkim_signature};
 use crate::report::escape::quoted;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 /// One Authentication-Results or ARC-Authentication-Results field.
 #[derive(Debug, Clone, Serialize)]
@@ -160,10 +161,6 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
             parsed,
         });
     }
-    if !results.iter().any(|f| f.trusted) {
-        admit_trace_tail(block, &window, &receiver_fields, &mut results);
-    }
-    flag_forged_copies(&results, window.boundary, received_by_eop, &mut findings);
 
     // Step 2: Received-SPF (RFC 7208 section 9.1), trusted by position like the results.
     let mut spf_below: Vec<EdgeRun> = Vec::new();
@@ -189,7 +186,7 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
         .collect();
 
     // Step 3: DKIM-Signature tag lists (RFC 6376 section 3.5).
-    let dkim_signatures = block
+    let dkim_signatures: Vec<DkimField> = block
         .all("DKIM-Signature")
         .map(|header| DkimField {
             line: header.line,
@@ -197,7 +194,20 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
         })
         .collect();
 
-    // Step 4: ARC structure (RFC 8617 section 5.2, without cryptography).
+    // Step 4: results that Proton Mail wrote after the last Received field, now that the
+    // DKIM signatures are known, then the copies that claim the receiver.
+    if !results.iter().any(|f| f.trusted) {
+        admit_trace_tail(
+            block,
+            &window,
+            &receiver_fields,
+            &dkim_signatures,
+            &mut results,
+        );
+    }
+    flag_forged_copies(&results, window.boundary, received_by_eop, &mut findings);
+
+    // Step 5: ARC structure (RFC 8617 section 5.2, without cryptography).
     let arc = assess_arc(block);
     if let Some(finding) = arc_override(&results, &arc) {
         findings.push(finding);
@@ -459,6 +469,7 @@ fn admit_trace_tail(
     block: &HeaderBlock,
     window: &TrustWindow,
     receiver_fields: &[usize],
+    dkim_signatures: &[DkimField],
     results: &mut [AuthField],
 ) {
     if !window.results_at_tail {
@@ -467,18 +478,26 @@ fn admit_trace_tail(
     let Some(last_received) = block.fields.iter().rposition(|h| h.is("Received")) else {
         return;
     };
-    let mut run = TailRun::new(block);
+    // Lookups by position and line, so that a hostile block of many fields stays linear.
+    let receiver_fields: HashSet<usize> = receiver_fields.iter().copied().collect();
+    let by_line: HashMap<usize, usize> = results
+        .iter()
+        .enumerate()
+        .map(|(position, field)| (field.line, position))
+        .collect();
+    let mut run = TailRun::new(dkim_signatures);
     let mut admitted: Vec<usize> = Vec::new();
     for (index, header) in block.fields.iter().enumerate().skip(last_received + 1) {
         if !header.is("Authentication-Results") || !receiver_fields.contains(&index) {
             break;
         }
-        let Some(field) = results
-            .iter()
-            .find(|f| f.line == header.line && f.parsed.authserv_id.is_some())
-        else {
+        let Some(&position) = by_line.get(&header.line) else {
             break;
         };
+        let field = &results[position];
+        if field.parsed.authserv_id.is_none() {
+            break;
+        }
         let proton_methods = field
             .parsed
             .results
@@ -487,12 +506,10 @@ fn admit_trace_tail(
         if !proton_methods || !run.extend(&field.parsed.results) {
             break;
         }
-        admitted.push(header.line);
+        admitted.push(position);
     }
-    for field in results.iter_mut() {
-        if admitted.contains(&field.line) {
-            field.trusted = true;
-        }
+    for position in admitted {
+        results[position].trusted = true;
     }
 }
 
@@ -500,10 +517,12 @@ fn admit_trace_tail(
 /// [`admit_trace_tail`] reads it field by field.
 struct TailRun {
     methods: Vec<String>,
-    /// Signing domains of the message's DKIM-Signature fields, lower case, once per field.
-    signing_domains: Vec<String>,
-    /// Signing domain of each dkim result admitted so far that names one.
-    dkim_domains: Vec<String>,
+    /// Number of the message's DKIM-Signature fields per signing domain, lower case.
+    signatures: HashMap<String, usize>,
+    /// Number of DKIM-Signature fields with a signing domain.
+    signature_count: usize,
+    /// Number of dkim results admitted so far per signing domain they name.
+    checked: HashMap<String, usize>,
     /// Number of dkim results admitted so far.
     dkim_results: usize,
 }
@@ -518,16 +537,18 @@ const PROTON_METHODS: &[&str] = &["dkim", "dmarc", "spf", "arc"];
 const PROTON_DKIM_RESULTS_PER_SIGNATURE: usize = 2;
 
 impl TailRun {
-    fn new(block: &HeaderBlock) -> TailRun {
-        let signing_domains = block
-            .all("DKIM-Signature")
-            .filter_map(|h| parse_dkim_signature(&h.value).d)
-            .map(|d| d.to_ascii_lowercase())
-            .collect();
+    fn new(dkim_signatures: &[DkimField]) -> TailRun {
+        let mut signatures: HashMap<String, usize> = HashMap::new();
+        let mut signature_count = 0;
+        for domain in dkim_signatures.iter().filter_map(|f| f.parsed.d.as_deref()) {
+            *signatures.entry(domain.to_ascii_lowercase()).or_default() += 1;
+            signature_count += 1;
+        }
         TailRun {
             methods: Vec::new(),
-            signing_domains,
-            dkim_domains: Vec::new(),
+            signatures,
+            signature_count,
+            checked: HashMap::new(),
             dkim_results: 0,
         }
     }
@@ -550,7 +571,7 @@ impl TailRun {
             if result.method == "dkim" {
                 self.dkim_results += 1;
                 if let Some(domain) = result.property("header.d") {
-                    self.dkim_domains.push(domain.to_ascii_lowercase());
+                    *self.checked.entry(domain.to_ascii_lowercase()).or_default() += 1;
                 }
             }
             if !repeated {
@@ -567,15 +588,10 @@ impl TailRun {
         // A check that failed before reading the signature (permerror) may name no domain;
         // it then counts against all signatures of the message.
         let Some(domain) = result.property("header.d").map(str::to_ascii_lowercase) else {
-            return self.dkim_results
-                < self.signing_domains.len() * PROTON_DKIM_RESULTS_PER_SIGNATURE;
+            return self.dkim_results < self.signature_count * PROTON_DKIM_RESULTS_PER_SIGNATURE;
         };
-        let signatures = self
-            .signing_domains
-            .iter()
-            .filter(|d| **d == domain)
-            .count();
-        let checked = self.dkim_domains.iter().filter(|d| **d == domain).count();
+        let signatures = self.signatures.get(&domain).copied().unwrap_or(0);
+        let checked = self.checked.get(&domain).copied().unwrap_or(0);
         checked < signatures * PROTON_DKIM_RESULTS_PER_SIGNATURE
     }
 }
