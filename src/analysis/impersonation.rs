@@ -3,10 +3,12 @@
 //! obfuscated with invisible characters or mixed-script words.
 //!
 //! Names are compared after folding: invisible characters removed, UTS #39 confusable
-//! skeleton, lower case, combining marks removed, and the text split into words at anything that is not a letter or digit.
-//! A name matches when its words appear as a run of whole words in the display name, when
-//! the display name, with all separators removed, spells the name (`F.e.d.E.x`), or when a
-//! run of single letters in it does (`I T A Ú - Feito com você`).
+//! skeleton, lower case, combining marks removed, and the text split into words at
+//! anything that is not a letter or digit. A name matches when its words appear as a run
+//! of whole words in the display name, when the display name, with all separators removed,
+//! spells the name (`F.e.d.E.x`), or when a run of single letters in it does
+//! (`I T A Ú - Feito com você`). Each side is also compared with a capital I inside a
+//! mixed-case word read as l (`Trust WaIIet`).
 
 use crate::analysis::lookalike::{
     Brand, builtin_brands, cached_protected_domains, domain_findings, is_same_or_subdomain,
