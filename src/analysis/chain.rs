@@ -411,8 +411,8 @@ fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
 /// Reports each hop stamped more than [`RESENT_GAP_SECONDS`] after the hop below it. A
 /// guessed zone can be off by a day at most (zones run from -12:00 to +14:00), so such a
 /// pair needs one more day. A POP3 or IMAP retrieval by the recipient's own systems
-/// (fetchmail) and a hold between two of its hosts are exempt; the sender cannot claim one
-/// below the boundary to hide a gap.
+/// (fetchmail) and a hold between two of its hosts are exempt. Only hops at or above the
+/// boundary qualify, so the sender cannot claim one to hide a gap.
 fn find_resent_gaps(hops: &[Hop], boundary: Option<usize>, findings: &mut Vec<Finding>) {
     let before = findings.len();
     for pair in hops.windows(2) {
@@ -433,9 +433,8 @@ fn find_resent_gaps(hops: &[Hop], boundary: Option<usize>, findings: &mut Vec<Fi
         return;
     }
 
-    // Hops in between with dates that bridge the gap step by step, or with no date at
-    // all, hide it from the pairs; the span from the oldest hop to the first external hop
-    // shows it.
+    // Hops in between whose dates bridge the gap step by step, or that have no date, hide
+    // it from the pairs. The span from the oldest hop to the first external hop shows it.
     let oldest = hops.iter().find(|hop| hop.received.timestamp.is_some());
     let edge = boundary.and_then(|index| hops.iter().find(|hop| hop.index == index));
     if let (Some(oldest), Some(edge)) = (oldest, edge)

@@ -45,9 +45,17 @@ impl FoldedName {
     }
 
     /// Folds a name as [`FoldedName::new`] does, but reads a capital I inside a mixed-case
-    /// word as a small l ([`capital_i_positions`]).
-    pub fn with_capital_i_as_l(text: &str) -> FoldedName {
-        FoldedName::fold(text, true)
+    /// word as a small l ([`capital_i_positions`]). Returns `None` when the name has no
+    /// such capital, so that the common case folds once.
+    pub fn with_capital_i_as_l(text: &str) -> Option<FoldedName> {
+        let chars: Vec<char> = without_invisible(text)
+            .chars()
+            .take(MAX_DISPLAY_CHARS)
+            .collect();
+        if capital_i_positions(&chars).is_empty() {
+            return None;
+        }
+        Some(FoldedName::fold(text, true))
     }
 
     fn fold(text: &str, capital_i_as_l: bool) -> FoldedName {
@@ -144,7 +152,7 @@ struct FoldedBrandName<'a> {
     written: &'a str,
     folded: FoldedName,
     /// Folded with a capital I inside a mixed-case word read as l.
-    capital_i_as_l: FoldedName,
+    capital_i_as_l: Option<FoldedName>,
     /// The name must be the whole display name.
     whole_only: bool,
 }
@@ -178,7 +186,7 @@ pub fn folded_builtin_brands() -> &'static [FoldedBrand<'static>] {
 /// display name's (`WaIIet` for Wallet) and the brand's (`Linkedln` for LinkedIn).
 pub fn claimed_brand<'a>(
     display: &FoldedName,
-    display_capital_i_as_l: &FoldedName,
+    display_capital_i_as_l: Option<&FoldedName>,
     brands: &'a [FoldedBrand<'a>],
 ) -> Option<BrandClaim<'a>> {
     let matches = |display: &FoldedName, name: &FoldedName, whole_only: bool| {
@@ -191,8 +199,12 @@ pub fn claimed_brand<'a>(
     for folded_brand in brands {
         for name in &folded_brand.names {
             let matched = matches(display, &name.folded, name.whole_only)
-                || matches(display_capital_i_as_l, &name.folded, name.whole_only)
-                || matches(display, &name.capital_i_as_l, name.whole_only);
+                || display_capital_i_as_l
+                    .is_some_and(|display| matches(display, &name.folded, name.whole_only))
+                || name
+                    .capital_i_as_l
+                    .as_ref()
+                    .is_some_and(|folded| matches(display, folded, name.whole_only));
             if matched {
                 return Some(BrandClaim {
                     brand: folded_brand.brand,
@@ -285,8 +297,11 @@ pub fn display_name_findings(
     let from_domain = from_domain.trim_end_matches('.').to_lowercase();
 
     // Step 1: a brand name from a domain the brand does not own.
-    if let Some(claim) = claimed_brand(&folded, &folded_capital_i_as_l, folded_builtin_brands())
-        && !claim.brand.owns(&from_domain)
+    if let Some(claim) = claimed_brand(
+        &folded,
+        folded_capital_i_as_l.as_ref(),
+        folded_builtin_brands(),
+    ) && !claim.brand.owns(&from_domain)
     {
         findings.push(
             Finding::new(
@@ -311,8 +326,10 @@ pub fn display_name_findings(
     let vip = vip_names.iter().find(|vip| {
         let vip_folded = FoldedName::new(vip);
         folded.contains(&vip_folded)
-            || folded_capital_i_as_l.contains(&vip_folded)
-            || folded.contains(&FoldedName::with_capital_i_as_l(vip))
+            || folded_capital_i_as_l
+                .as_ref()
+                .is_some_and(|display| display.contains(&vip_folded))
+            || FoldedName::with_capital_i_as_l(vip).is_some_and(|vip| folded.contains(&vip))
     });
     if let Some(vip) = vip
         && !in_org
