@@ -24,6 +24,10 @@ use unicode_normalization::char::is_combining_mark;
 /// Longest display name compared, in characters; the rest is ignored.
 const MAX_DISPLAY_CHARS: usize = 256;
 
+/// Shortest word of a brand name in which a small i may be written as l. Shorter words
+/// give real words (`Mail` and `Mall`, `ID` and `ld`).
+const MIN_SMALL_I_WORD_CHARS: usize = 5;
+
 /// A display name folded for comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoldedName {
@@ -101,6 +105,10 @@ impl FoldedName {
         if !word.is_empty() {
             words.push(word);
         }
+        FoldedName::from_words(words)
+    }
+
+    fn from_words(words: Vec<String>) -> FoldedName {
         let joined = words.concat();
         let spaced_runs = words
             .split(|word| word.chars().nth(1).is_some())
@@ -112,6 +120,31 @@ impl FoldedName {
             joined,
             spaced_runs,
         }
+    }
+
+    /// Returns the name once for each small i in a word of at least
+    /// [`MIN_SMALL_I_WORD_CHARS`] letters, with that i written as l (`lcloud` for iCloud,
+    /// `mlcrosoft`). An i beside an l is left alone: the double l reads as another word
+    /// (`RoyalMail` and "Royal Mall"). This is the trick that [`capital_i_positions`] cannot catch, because an l in
+    /// the display name may be a real l. Only brand names get these forms; a display name
+    /// gets them never, or "Neil" would match "Nell".
+    fn with_one_small_i_as_l(&self) -> Vec<FoldedName> {
+        let mut forms = Vec::new();
+        for (index, word) in self.words.iter().enumerate() {
+            if word.chars().count() < MIN_SMALL_I_WORD_CHARS {
+                continue;
+            }
+            let beside_l = |position: usize| {
+                word.as_bytes().get(position + 1) == Some(&b'l')
+                    || position.checked_sub(1).and_then(|p| word.as_bytes().get(p)) == Some(&b'l')
+            };
+            for (position, _) in word.match_indices('i').filter(|&(p, _)| !beside_l(p)) {
+                let mut words = self.words.clone();
+                words[index].replace_range(position..position + 1, "l");
+                forms.push(FoldedName::from_words(words));
+            }
+        }
+        forms
     }
 
     /// Tells whether `name` is the whole of this name, ignoring separators.
@@ -153,6 +186,8 @@ struct FoldedBrandName<'a> {
     folded: FoldedName,
     /// Folded with a capital I inside a mixed-case word read as l.
     capital_i_as_l: Option<FoldedName>,
+    /// Folded with one small i written as l ([`FoldedName::with_one_small_i_as_l`]).
+    small_i_as_l: Vec<FoldedName>,
     /// The name must be the whole display name.
     whole_only: bool,
 }
@@ -164,11 +199,15 @@ impl<'a> FoldedBrand<'a> {
             .names
             .iter()
             .zip(&brand.whole_only)
-            .map(|(name, &whole_only)| FoldedBrandName {
-                written: name.as_str(),
-                folded: FoldedName::new(name),
-                capital_i_as_l: FoldedName::with_capital_i_as_l(name),
-                whole_only,
+            .map(|(name, &whole_only)| {
+                let folded = FoldedName::new(name);
+                FoldedBrandName {
+                    written: name.as_str(),
+                    small_i_as_l: folded.with_one_small_i_as_l(),
+                    folded,
+                    capital_i_as_l: FoldedName::with_capital_i_as_l(name),
+                    whole_only,
+                }
             })
             .collect();
         FoldedBrand { brand, names }
@@ -183,7 +222,9 @@ pub fn folded_builtin_brands() -> &'static [FoldedBrand<'static>] {
 
 /// Finds the first brand whose name appears in `display`. Each side is also compared with a
 /// capital I inside a mixed-case word read as l ([`FoldedName::with_capital_i_as_l`]): the
-/// display name's (`WaIIet` for Wallet) and the brand's (`Linkedln` for LinkedIn).
+/// display name's (`WaIIet` for Wallet) and the brand's (`Linkedln` for LinkedIn). The
+/// display name is also compared with the brand's names with one small i written as l
+/// (`lCloud`, and `lCIoud` with the capital read as l too).
 pub fn claimed_brand<'a>(
     display: &FoldedName,
     display_capital_i_as_l: Option<&FoldedName>,
@@ -204,7 +245,12 @@ pub fn claimed_brand<'a>(
                 || name
                     .capital_i_as_l
                     .as_ref()
-                    .is_some_and(|folded| matches(display, folded, name.whole_only));
+                    .is_some_and(|folded| matches(display, folded, name.whole_only))
+                || name.small_i_as_l.iter().any(|folded| {
+                    matches(display, folded, name.whole_only)
+                        || display_capital_i_as_l
+                            .is_some_and(|display| matches(display, folded, name.whole_only))
+                });
             if matched {
                 return Some(BrandClaim {
                     brand: folded_brand.brand,
@@ -577,9 +623,17 @@ mod tests {
             // A capital I for a small l, and bars around the name.
             ("PayPaI", "example.net", true),
             ("Trust WaIIet", "example.net", true),
-            // A small l for the small i of iCloud is not read as i: doing so made real
-            // names collide ("Nell" and "Neil").
-            ("lCIoud Almacenamiento", "example.net", false),
+            // A small l for a small i of a brand name of five letters or more, alone or
+            // with a capital I for another l.
+            ("lCIoud Almacenamiento", "example.net", true),
+            ("lCloud", "example.net", true),
+            ("Mlcrosoft Teams", "example.net", true),
+            ("Spotlfy Premium", "example.net", true),
+            // A display name's small letters are never changed, and a brand's i is
+            // written as l only in words of five letters or more and not beside an l.
+            ("Nell Harper", "example.net", false),
+            ("Royal Mall", "example.net", false),
+            ("Apple ld", "example.net", false),
             ("|BANCO DO BRASIL|", "example.net", true),
             ("Office365 Admin", "example.net", true),
             // A small i is not read as l, so names that differ from a brand by i and l
