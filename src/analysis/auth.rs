@@ -515,14 +515,22 @@ fn admit_trace_tail(
 
 /// The methods of Proton Mail's run of results after the last Received field, as
 /// [`admit_trace_tail`] reads it field by field.
+/// The dkim results of Proton Mail's run for one signing domain.
+#[derive(Default)]
+struct Checked {
+    count: usize,
+    /// Each distinct result (`pass`, `fail`), in the order first seen.
+    results: Vec<String>,
+}
+
 struct TailRun {
     methods: Vec<String>,
     /// Number of the message's DKIM-Signature fields per signing domain, lower case.
     signatures: HashMap<String, usize>,
     /// Number of DKIM-Signature fields with a signing domain.
     signature_count: usize,
-    /// Number of dkim results admitted so far per signing domain they name.
-    checked: HashMap<String, usize>,
+    /// The dkim results admitted so far per signing domain they name, and how many.
+    checked: HashMap<String, Checked>,
     /// Number of dkim results admitted so far.
     dkim_results: usize,
 }
@@ -555,10 +563,10 @@ impl TailRun {
 
     /// Adds the results of the next field and returns whether the field continues the run.
     /// Each field must add a method not seen yet, except a dkim result for a signature of
-    /// the message that Proton Mail checked less often than it does. A copy of an earlier
-    /// delivery's results repeats spf, dmarc or arc and ends the run.
-    /// NOTE: a planted dkim result for a signing domain of the message, right after Proton's
-    /// run, is admitted when Proton checked that signature only once.
+    /// the message that Proton Mail checked less often than it does, and that repeats the
+    /// result of an earlier check of that domain. A copy of an earlier delivery's results
+    /// repeats spf, dmarc or arc and ends the run, and a planted `dkim=pass` after Proton's
+    /// single `dkim=fail` does too.
     fn extend(&mut self, results: &[crate::parse::authres::AuthResult]) -> bool {
         if results.is_empty() {
             return false;
@@ -571,7 +579,11 @@ impl TailRun {
             if result.method == "dkim" {
                 self.dkim_results += 1;
                 if let Some(domain) = result.property("header.d") {
-                    *self.checked.entry(domain.to_ascii_lowercase()).or_default() += 1;
+                    let checked = self.checked.entry(domain.to_ascii_lowercase()).or_default();
+                    checked.count += 1;
+                    if !checked.results.contains(&result.result) {
+                        checked.results.push(result.result.clone());
+                    }
                 }
             }
             if !repeated {
@@ -591,8 +603,13 @@ impl TailRun {
             return self.dkim_results < self.signature_count * PROTON_DKIM_RESULTS_PER_SIGNATURE;
         };
         let signatures = self.signatures.get(&domain).copied().unwrap_or(0);
-        let checked = self.checked.get(&domain).copied().unwrap_or(0);
-        checked < signatures * PROTON_DKIM_RESULTS_PER_SIGNATURE
+        let Some(checked) = self.checked.get(&domain) else {
+            return signatures > 0;
+        };
+        // Each signature may add one result of its own; the further checks of a signature
+        // repeat it.
+        let agrees = checked.results.contains(&result.result) || checked.results.len() < signatures;
+        agrees && checked.count < signatures * PROTON_DKIM_RESULTS_PER_SIGNATURE
     }
 }
 
@@ -962,6 +979,28 @@ mod tests {
             ));
             assert_eq!(trusted_lines(&report), expected, "{run}");
         }
+    }
+
+    /// A second check of a signature repeats the first one's result. A `dkim=pass` planted
+    /// after Proton Mail's single `dkim=fail` for the same domain ends the run.
+    #[test]
+    fn proton_tail_contradicting_dkim_untrusted() {
+        let signature = "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; h=from:subject; bh=AAAA; b=BBBB\n";
+        let run = "Authentication-Results: mail.protonmail.ch; dmarc=fail header.from=example.org\n\
+             Authentication-Results: mail.protonmail.ch; dkim=fail header.d=example.org\n\
+             Authentication-Results: mail.protonmail.ch; dkim=pass header.d=example.org\n";
+        let report = analyse_text(&format!(
+            "{PROTON_EDGE}{SENDER_TRACE}{run}{signature}From: a@example.org\nSubject: test\n\nbody\n"
+        ));
+        assert_eq!(trusted_lines(&report), [(4, true), (5, true), (6, false)]);
+        assert!(forged(&report));
+
+        // Two signatures of one domain may each have a result of their own.
+        let signatures = format!("{signature}{signature}");
+        let report = analyse_text(&format!(
+            "{PROTON_EDGE}{SENDER_TRACE}{run}{signatures}From: a@example.org\nSubject: test\n\nbody\n"
+        ));
+        assert_eq!(trusted_lines(&report), [(4, true), (5, true), (6, true)]);
     }
 
     /// Both of Proton's checks of a signature it cannot read may name no domain.
