@@ -210,11 +210,12 @@ fn is_mailbox_submission(protocol: &str) -> bool {
 fn authenticated_submission(hops: &[Hop]) -> Option<Finding> {
     let hop = hops.iter().find(|hop| {
         !hop.internal
-            && hop
-                .received
-                .protocol
-                .as_deref()
-                .is_some_and(|p| is_authenticated_protocol(p) || is_mailbox_submission(p))
+            && (hop.received.authenticated
+                || hop
+                    .received
+                    .protocol
+                    .as_deref()
+                    .is_some_and(|p| is_authenticated_protocol(p) || is_mailbox_submission(p)))
     })?;
     let protocol = hop.received.protocol.as_deref().unwrap_or_default();
     let server = quoted(hop.received.by_host.as_deref().unwrap_or("the server"));
@@ -234,8 +235,18 @@ fn authenticated_submission(hops: &[Hop]) -> Option<Finding> {
             .received
             .from_ip
             .map_or_else(|| "an unnamed address".to_string(), |ip| ip.to_string());
+        let record = if is_authenticated_protocol(protocol) {
+            format!("was received with {protocol} (RFC 3848)")
+        } else {
+            let user = hop
+                .received
+                .auth_sender
+                .as_deref()
+                .map_or_else(String::new, |user| format!(" as {}", quoted(user)));
+            format!("records an SMTP AUTH login{user} in a comment")
+        };
         format!(
-            "Hop {} was received with {protocol} (RFC 3848): the client at {client} logged in to {server} before handing over the message, as a mailbox user does to send mail. {compromised}, and {client} is the sender's own connection: the address to report to its network's owner.",
+            "Hop {} {record}: the client at {client} logged in to {server} before handing over the message, as a mailbox user does to send mail. {compromised}, and {client} is the sender's own connection: the address to report to its network's owner.",
             hop.index
         )
     };
@@ -1051,6 +1062,30 @@ mod tests {
         assert_eq!(delays, [None, None, None]);
         assert!(report.findings.iter().all(|f| f.id != "chain.clock-skew"));
         assert!(report.findings.iter().any(|f| f.id == "date.missing-zone"));
+    }
+
+    /// Sendmail records the login in a comment and keeps `with ESMTP`.
+    #[test]
+    fn authenticated_submission_sendmail_comment() {
+        let findings = two_hop_findings(
+            "from smtp.example.net (smtp.example.net [198.51.100.5]) by mx.example.org with ESMTPS id 2; Mon, 1 Jan 2024 10:00:05 +0000",
+            "from [10.0.0.5] (host.example.net [203.0.113.39]) (authenticated bits=0) by smtp.example.net (8.12.5/8.12.5) with ESMTP id g7ME4aB1; Mon, 1 Jan 2024 10:00:00 +0000",
+        );
+        let finding = findings
+            .iter()
+            .find(|f| f.id == "chain.authenticated-submission")
+            .expect("a chain.authenticated-submission finding");
+        assert!(finding.title.contains("hop 1"), "{}", finding.title);
+        assert!(
+            finding.detail.contains("SMTP AUTH login in a comment"),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            finding.detail.contains("203.0.113.39"),
+            "{}",
+            finding.detail
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! where a date can be read is taken and the omission is reported.
 //!
 //! The "from" part is read in the dialects of Postfix and Sendmail (`from HELO (rdns
-//! [ip])`), Exim (`from rdns ([ip] helo=x ident=y)`), qmail (`from rdns (HELO x) (ip)`,
+//! [ip])`), Exim (`from rdns ([ip] helo=x ident=y)`), ZMailer (`from rdns ([ip]:port
+//! "EHLO x" rhost-flags-...)`), qmail (`from rdns (HELO x) (ip)`,
 //! comment-only `(qmail N invoked ...)` hops), Exchange (bare addresses in the
 //! parentheses) and many older ones. Everything is read in one pass over the value, with
 //! a bounded number of date attempts, so the time is linear in the value's length.
@@ -41,6 +42,9 @@ pub struct Received {
     pub ident: Option<String>,
     /// The SMTP AUTH user the receiver recorded.
     pub auth_sender: Option<String>,
+    /// The receiver recorded in a comment that the client logged in (SMTP AUTH): an
+    /// authenticated user, or Sendmail's `(authenticated bits=0)`, which names none.
+    pub authenticated: bool,
     pub by_host: Option<String>,
     pub by_ip: Option<IpAddr>,
     pub by_ip_zone: Option<String>,
@@ -294,7 +298,8 @@ struct FromParts {
     rdns: Option<String>,
     ip: Option<(IpAddr, Option<String>)>,
     helo: Option<String>,
-    /// `helo=`/`ident=` seen: the name after `from` is the reverse-DNS name.
+    /// Exim's `helo=`/`ident=` or ZMailer's `"EHLO x"` seen: the name after `from` is the
+    /// reverse-DNS name.
     exim_style: bool,
     /// `(HELO x)` seen: the name after `from` is the reverse-DNS name.
     qmail_style: bool,
@@ -475,6 +480,15 @@ impl ClauseReader {
                     }
                 }
                 Kind::Angle if leading => set(&mut self.from.rdns, token.inner),
+                // ZMailer quotes the greeting: `([ip]:port "EHLO x" rhost-flags-OK-OK-OK-OK)`.
+                Kind::Quoted => {
+                    if let Some((verb, name)) = token.inner.trim().split_once(' ')
+                        && is_helo_verb(verb)
+                    {
+                        self.from.exim_style = true;
+                        set(&mut self.from.helo, name);
+                    }
+                }
                 Kind::Word => {
                     let word = token.inner.trim_end_matches(',');
                     if let Some(value) = strip_prefix_ci(word, "helo=") {
@@ -750,6 +764,7 @@ impl ClauseReader {
             r.from_rdns = Some(name.to_string());
         }
         r.helo = from.helo.clone().or_else(|| name.clone());
+        r.authenticated |= r.auth_sender.is_some();
 
         // The claimed name: qmail's `from rdns (HELO name)` puts it in the comment.
         r.from_host = if from.qmail_style {
@@ -794,10 +809,12 @@ fn is_hostname(word: &str) -> bool {
         && word.bytes().any(|b| b.is_ascii_alphanumeric())
 }
 
-/// Words that stand in the reverse-DNS slot when there is no name.
+/// Words that stand in the reverse-DNS slot when there is no name. `no-data` is Cisco
+/// IronPort's (`from no-data (HELO x) ([ip])`).
 fn is_rdns_placeholder(word: &str) -> bool {
     [
         "unknown",
+        "no-data",
         "unverified",
         "verified",
         "authenticated",
@@ -960,9 +977,13 @@ fn scan_tls(text: &str, lower: &str, r: &mut Received) {
     }
 }
 
-/// Returns the authenticated user: Postfix `Authenticated sender: x`, `authenticated user x`,
-/// Courier/MDaemon `AUTH: MECH user`, CommuniGate `account x`.
+/// Reads the authenticated user: Postfix `Authenticated sender: x`, `authenticated user x`,
+/// Courier/MDaemon `AUTH: MECH user`, CommuniGate `account x`. Sendmail's `(authenticated
+/// bits=0)` names no user but still records a login.
 fn scan_auth(text: &str, lower: &str, r: &mut Received) {
+    if lower.starts_with("authenticated") {
+        r.authenticated = true;
+    }
     for marker in ["authenticated sender:", "authenticated user "] {
         if let Some(at) = find_ascii(lower, marker) {
             set(&mut r.auth_sender, first_value(&text[at + marker.len()..]));
@@ -1391,6 +1412,26 @@ mod tests {
                 "from_rdns=dsl.198-51-100-102.example.net",
                 "from_ip=198.51.100.102",
                 "by_host=mail.example.net",
+            ],
+            &["date.unknown-local-zone"],
+        ),
+        (
+            "from host-198-51-100-9.example.net ([198.51.100.9]:51782 \"EHLO mail.example.org\" rhost-flags-OK-OK-OK-OK) by lists.example.com with ESMTP id S932513Ab0KOTHI; Mon, 15 Nov 2010 14:07:08 -0500",
+            &[
+                "from_host=host-198-51-100-9.example.net",
+                "helo=mail.example.org",
+                "from_rdns=host-198-51-100-9.example.net",
+                "from_ip=198.51.100.9",
+            ],
+            &[],
+        ),
+        (
+            "from no-data (HELO mail.example.net) ([198.51.100.8]) by esa1.example.org with ESMTP; 13 Sep 2018 14:47:44 -0000",
+            &[
+                "from_host=mail.example.net",
+                "helo=mail.example.net",
+                "from_rdns=",
+                "from_ip=198.51.100.8",
             ],
             &["date.unknown-local-zone"],
         ),

@@ -174,6 +174,7 @@ impl Serialize for HopJson<'_> {
         map.serialize_entry("by_clause_count", &r.by_clause_count)?;
         map.serialize_entry("ident", &r.ident)?;
         map.serialize_entry("auth_sender", &r.auth_sender)?;
+        map.serialize_entry("authenticated", &r.authenticated)?;
         map.serialize_entry("for_placeholder", &r.for_placeholder)?;
         map.serialize_entry("envelope_from", &r.envelope_from)?;
         map.serialize_entry("orcpt", &r.orcpt)?;

@@ -228,10 +228,24 @@ fn chain(out: &mut String, report: &Report, style: Style) {
             Some(ip) if !host_is_ip => format!(" [{ip}]"),
             _ => String::new(),
         };
+        // The name after `from` is the claimed one in some dialects and the reverse-DNS
+        // name in others (Exim, ZMailer, qmail), so the other name is shown beside it.
+        let differs = |name: &&str| {
+            r.from_host
+                .as_deref()
+                .is_none_or(|host| !host.eq_ignore_ascii_case(name))
+        };
         let rdns = r
             .from_rdns
             .as_deref()
+            .filter(differs)
             .map(|n| format!(" rdns {}", esc(n)))
+            .unwrap_or_default();
+        let helo = r
+            .helo
+            .as_deref()
+            .filter(differs)
+            .map(|n| format!(" helo {}", esc(n)))
             .unwrap_or_default();
         let mark = if Some(hop.index) == report.chain.boundary {
             " <- first external hop"
@@ -242,7 +256,7 @@ fn chain(out: &mut String, report: &Report, style: Style) {
         };
         let _ = writeln!(
             out,
-            "  {:>2}. {time} {delay:>8}  from {}{from_ip}{rdns}  by {}{}{mark}",
+            "  {:>2}. {time} {delay:>8}  from {}{from_ip}{rdns}{helo}  by {}{}{mark}",
             hop.index,
             opt(r.from_host.as_deref()),
             opt(r.by_host.as_deref()),
