@@ -11,11 +11,13 @@
 //! mixed-case word read as l (`Trust WaIIet`).
 
 use crate::analysis::lookalike::{
-    Brand, builtin_brands, cached_protected_domains, domain_findings, is_same_or_subdomain,
+    Brand, Protected, Technique, builtin_brands, cached_protected_domains, decode_domain,
+    domain_findings, find_lookalike, is_same_or_subdomain,
 };
 use crate::analysis::sender::MessageSummary;
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
+use crate::parse::address::foreign_address_domain;
 use crate::parse::invisible::{is_invisible, without_invisible};
 use crate::report::escape::quoted;
 use std::sync::OnceLock;
@@ -286,11 +288,56 @@ pub fn find_sender_tricks(
             &config.vip_names,
         ));
     }
+    findings.extend(reply_to_lookalike(message));
     if is_outlook_test_message(message, recipients) {
         findings.retain(|f| f.id != "sender.display-name-brand");
         findings.push(outlook_test_message());
     }
     findings
+}
+
+/// Finds a Reply-To domain that imitates the From domain, or a domain that the From display
+/// name shows (`"billing@example.com" <x@example.net>`): the reader sees the claimed
+/// sender, and the answer goes to the attacker, as in business email compromise. Only
+/// confusable characters and small edits count. The same name under another suffix, or
+/// joined with other words, is often the same company's other domain.
+fn reply_to_lookalike(message: &MessageSummary) -> Option<Finding> {
+    let from = message.from_mailbox()?;
+    let from_domain = from.domain_lower()?;
+    let mut claimed = vec![from_domain.clone()];
+    if let Some(display) = from.display.as_deref() {
+        claimed.extend(foreign_address_domain(display, Some(&from_domain)));
+    }
+    let protected: Vec<Protected> = claimed
+        .iter()
+        .filter_map(|domain| Protected::new(domain, domain, std::slice::from_ref(domain)))
+        .collect();
+    message.reply_to.iter().find_map(|reply| {
+        let decoded = decode_domain(&reply.domain_lower()?)?;
+        let lookalike = find_lookalike(&decoded, &protected)?;
+        if !matches!(
+            lookalike.technique,
+            Technique::Confusable | Technique::EditDistance(_)
+        ) {
+            return None;
+        }
+        // The address as written keeps the capital I of `exampIe.com`, which lower case hides.
+        Some(
+            Finding::new(
+                "sender.reply-to-lookalike",
+                Severity::High,
+                format!("Reply-To domain imitates {}", lookalike.imitated),
+                format!(
+                    "Replies go to {}, whose domain imitates {} through {}. The reader sees {} in the From field, and the answer goes to the look-alike domain: the pattern of business email compromise.",
+                    quoted(&reply.address),
+                    lookalike.imitated,
+                    lookalike.technique.describe(),
+                    lookalike.imitated
+                ),
+            )
+            .with_header("Reply-To"),
+        )
+    })
 }
 
 /// Subjects of the test message that Outlook sends when an account is set up, in the
@@ -517,6 +564,45 @@ mod tests {
             ids.contains(&"sender.outlook-test-message".to_string()),
             "{ids:?}"
         );
+    }
+
+    #[test]
+    fn reply_to_lookalike_table() {
+        // (From, Reply-To, whether the Reply-To domain is reported as a look-alike)
+        let cases = [
+            // One letter changed, and a capital I for an l that lower case would hide.
+            ("ceo@example-corp.com", "ceo@example-c0rp.com", true),
+            (
+                "\"billing@northwind-traders.com\" <noreply@example.net>",
+                "billing@northwindtrader.com",
+                true,
+            ),
+            ("Accounts <ap@contoso-ltd.com>", "ap@contoso-Itd.com", true),
+            // The same name under another suffix or joined to other words: often the same
+            // company's other domain.
+            ("news@example-corp.com", "help@example-corp.net", false),
+            (
+                "news@example-corp.com",
+                "help@example-corp-support.com",
+                false,
+            ),
+            // Unrelated, and the From domain itself.
+            ("news@example.com", "help@example.org", false),
+            ("news@example-corp.com", "help@mail.example-corp.com", false),
+        ];
+        for (from, reply_to, flagged) in cases {
+            let report = crate::analysis::test_support::analyse_text(&format!(
+                "From: {from}\nReply-To: {reply_to}\nTo: a@example.org\nSubject: invoice\n\nbody\n"
+            ));
+            let finding = report
+                .findings
+                .iter()
+                .find(|f| f.id == "sender.reply-to-lookalike");
+            assert_eq!(finding.is_some(), flagged, "{from} / {reply_to}");
+            if let Some(finding) = finding {
+                assert!(finding.detail.contains(reply_to), "{}", finding.detail);
+            }
+        }
     }
 
     #[test]

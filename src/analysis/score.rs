@@ -115,6 +115,11 @@ pub const SIGNALS: &[(&str, u32, &str)] = &[
         "The display name is a declared VIP's name, but the address is outside the organisation's domains",
     ),
     (
+        "reply-to-lookalike",
+        30,
+        "Replies go to a domain that imitates the From domain or the domain the display name shows",
+    ),
+    (
         "display-name-obfuscated",
         25,
         "The display name hides invisible characters between letters or mixes look-alike letters of several scripts in one word",

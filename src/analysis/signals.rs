@@ -126,6 +126,7 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
         ("sender.display-name-brand", "display-name-brand"),
         ("sender.display-name-vip", "display-name-vip"),
         ("sender.display-name-obfuscated", "display-name-obfuscated"),
+        ("sender.reply-to-lookalike", "reply-to-lookalike"),
         ("iplist.campaign-match", "iplist-campaign"),
         ("iplist.match", "iplist-user"),
     ];

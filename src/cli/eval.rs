@@ -26,6 +26,7 @@ pub const IMPERSONATION_FINDINGS: &[&str] = &[
     "sender.mixed-script-domain",
     "sender.address-in-display-name",
     "sender.internal-domain-external-origin",
+    "sender.reply-to-lookalike",
 ];
 
 /// Score quantiles reported for each label.

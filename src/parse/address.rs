@@ -933,7 +933,7 @@ fn contains_encoded_word(token: &Token) -> bool {
 
 /// Returns the first domain written after an `@` in `display` whose registrable domain
 /// differs from that of `own`.
-fn foreign_address_domain(display: &str, own: Option<&str>) -> Option<String> {
+pub(crate) fn foreign_address_domain(display: &str, own: Option<&str>) -> Option<String> {
     let own = own.map(registrable_domain);
     crate::parse::invisible::without_invisible(display)
         .split('@')
