@@ -657,36 +657,71 @@ fn check_date_header(block: &HeaderBlock, hops: &[Hop], findings: &mut Vec<Findi
         return;
     };
     let parsed = crate::parse::date::parse_date(&date.value);
-    let (Some(sent), Some(first)) = (
-        parsed.timestamp,
-        hops.iter().find_map(|hop| hop.received.timestamp),
-    ) else {
+    // A hop whose zone was guessed can be hours off, so it is not compared.
+    let dated = || {
+        hops.iter()
+            .filter(|hop| !zone_guessed(&hop.received))
+            .filter_map(|hop| Some((hop, hop.received.timestamp?)))
+    };
+    let (Some(sent), Some((_, first)), Some((newest_hop, newest))) =
+        (parsed.timestamp, dated().next(), dated().last())
+    else {
         return;
     };
     let gap = (first - sent).num_seconds();
-    let (late, early) = (gap < -3600, gap > 7 * 24 * 3600);
-    if late || early {
-        let detail = if late {
-            format!(
-                "The Date field is {} s after the first Received hop: the date was set in the future or forged.",
-                -gap
+    let after_delivery = (sent - newest).num_seconds();
+    // The newest hop is the delivery, so a Date after it cannot come from a queue: the
+    // oldest hops may carry the same made-up time when the sender wrote them. Two hours
+    // leave room for a clock that a daylight-saving change left one hour off.
+    let detail = if after_delivery > 2 * 3600 && newest_hop.index > 1 {
+        format!(
+            "The Date field is {} after the newest Received hop (hop {}, by {}), when the message had already been delivered. A clock or a time zone setting is wrong, the sender's or a receiver's, or the date was forged. Older hops with dates near the Date field may have been written by the sender too.",
+            duration_text(after_delivery),
+            newest_hop.index,
+            quoted(
+                newest_hop
+                    .received
+                    .by_host
+                    .as_deref()
+                    .unwrap_or("an unnamed host")
             )
-        } else {
-            format!(
-                "The Date field is {} days before the first Received hop.",
-                gap / 86_400
-            )
-        };
-        findings.push(
-            Finding::new(
-                "chain.date-far-from-first-hop",
-                Severity::Low,
-                "Date field far from the first Received timestamp",
-                detail,
-            )
-            .with_evidence("Date", Some(date.line), date.value.clone()),
-        );
-    }
+        )
+    } else if gap < -2 * 3600 {
+        format!(
+            "The Date field is {} after the first Received hop: the date was set in the future or forged.",
+            duration_text(-gap)
+        )
+    } else if gap > 7 * 24 * 3600 {
+        format!(
+            "The Date field is {} before the first Received hop.",
+            duration_text(gap)
+        )
+    } else {
+        return;
+    };
+    findings.push(
+        Finding::new(
+            "chain.date-far-from-first-hop",
+            Severity::Low,
+            "Date field far from the Received timestamps",
+            detail,
+        )
+        .with_evidence("Date", Some(date.line), date.value.clone()),
+    );
+}
+
+/// Writes a number of seconds for a reader: minutes below 2 hours, hours below 2 days,
+/// days above, each with the exact seconds.
+fn duration_text(seconds: i64) -> String {
+    let value = seconds as f64;
+    let rounded = if seconds < 2 * 3600 {
+        format!("{:.0} minutes", value / 60.0)
+    } else if seconds < 2 * 86_400 {
+        format!("{:.1} hours", value / 3600.0)
+    } else {
+        format!("{:.1} days", value / 86_400.0)
+    };
+    format!("{rounded} ({seconds} s)")
 }
 
 /// Marks the hops added by the recipient's own systems and returns the index of the first
@@ -1062,6 +1097,53 @@ mod tests {
         assert_eq!(delays, [None, None, None]);
         assert!(report.findings.iter().all(|f| f.id != "chain.clock-skew"));
         assert!(report.findings.iter().any(|f| f.id == "date.missing-zone"));
+    }
+
+    #[test]
+    fn date_far_from_received_table() {
+        let delivered = "from relay.example.net (relay.example.net [198.51.100.5]) by mx.example.org with ESMTP id 2; Mon, 1 Jan 2024 10:00:05 +0000";
+        // (Date, older hop, expected start of the detail, or None for no finding)
+        let cases = [
+            // Twelve days after the delivery, with a bottom hop written to match it.
+            (
+                "Sat, 13 Jan 2024 10:00:00 +0000",
+                "from a.example.net (a.example.net [192.0.2.1]) by b.example.net with ESMTP id 1; Sat, 13 Jan 2024 10:00:01 +0000",
+                Some(
+                    "The Date field is 12.0 days (1036795 s) after the newest Received hop (hop 2",
+                ),
+            ),
+            (
+                "Sat, 23 Dec 2023 10:00:00 +0000",
+                OLDER,
+                Some("The Date field is 9.0 days (777600 s) before the first Received hop."),
+            ),
+            // An hour and a half late: a clock left one hour off by daylight saving time.
+            ("Mon, 1 Jan 2024 11:30:00 +0000", OLDER, None),
+            ("Mon, 1 Jan 2024 09:59:00 +0000", OLDER, None),
+            // A hop without a zone is read as UTC and not compared.
+            (
+                "Mon, 1 Jan 2024 10:00:00 +0000",
+                "from a.example.net (a.example.net [192.0.2.1]) by b.example.net with ESMTP id 1; Mon, 1 Jan 2024 02:00:00",
+                None,
+            ),
+        ];
+        for (date, older, expected) in cases {
+            let report = analyse_text(&format!(
+                "Received: {delivered}\nReceived: {older}\nFrom: a@example.com\nDate: {date}\nSubject: test\n\nbody\n"
+            ));
+            let detail = report
+                .findings
+                .iter()
+                .find(|f| f.id == "chain.date-far-from-first-hop")
+                .map(|f| f.detail.clone());
+            match expected {
+                Some(start) => {
+                    let detail = detail.expect("a chain.date-far-from-first-hop finding");
+                    assert!(detail.starts_with(start), "{date}: {detail}");
+                }
+                None => assert_eq!(detail, None, "{date}"),
+            }
+        }
     }
 
     /// Sendmail records the login in a comment and keeps `with ESMTP`.

@@ -215,7 +215,7 @@ fn chain(out: &mut String, report: &Report, style: Style) {
             .map_or("(no date)".to_string(), format_timestamp);
         // A time read as UTC for want of a zone gets no delay, and the column shows why.
         let delay = match hop.delay_seconds {
-            Some(d) => format!("{d:+}s"),
+            Some(d) => delay_text(d),
             None if crate::analysis::chain::zone_guessed(&hop.received) => "zone?".into(),
             None => String::new(),
         };
@@ -694,6 +694,21 @@ fn verified(out: &mut String, report: &Report, style: Style) {
     }
 }
 
+/// Writes a hop delay for the chain's delay column: seconds up to 10 minutes, then minutes,
+/// hours above 2 hours and days above 2 days, with the sign. JSON keeps the seconds.
+fn delay_text(seconds: f64) -> String {
+    let size = seconds.abs();
+    if size < 600.0 {
+        format!("{seconds:+}s")
+    } else if size < 7200.0 {
+        format!("{:+.0}m", seconds / 60.0)
+    } else if size < 172_800.0 {
+        format!("{:+.1}h", seconds / 3600.0)
+    } else {
+        format!("{:+.1}d", seconds / 86_400.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,6 +743,21 @@ body
             output.contains("  [untrusted] Received-SPF line 4: fail client-ip=203.0.113.9"),
             "{output}"
         );
+    }
+
+    #[test]
+    fn delay_column_units() {
+        let cases = [
+            (5.0, "+5s"),
+            (-25.0, "-25s"),
+            (0.5, "+0.5s"),
+            (1620.0, "+27m"),
+            (19_080.0, "+5.3h"),
+            (-1_029_054.0, "-11.9d"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(super::delay_text(seconds), expected, "{seconds}");
+        }
     }
 
     #[test]
