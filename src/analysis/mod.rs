@@ -187,6 +187,7 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
         verified: None,
     };
     forwarding::explain_list_reply(&mut report);
+    explain_exchange_internal_sender(&mut report);
     if let Some(finding) = forwarding::list_resend_finding(&report) {
         report.findings.push(finding);
     }
@@ -200,6 +201,31 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
         .sort_by_key(|f| std::cmp::Reverse(f.severity));
     report.spoof = signals::score(&report, config);
     Ok(report)
+}
+
+/// Lowers `sender.no-valid-mailbox` to info on an Outlook item that Exchange delivered
+/// inside its organisation. Its MAPI sender is an X.500 name (`/O=ORG/OU=SITE/CN=...`), and
+/// with no Received field the message never crossed SMTP: Exchange wrote the From field
+/// from the display name alone, so a missing address there is not a spoofing signal.
+fn explain_exchange_internal_sender(report: &mut Report) {
+    let x500_sender = report
+        .msg
+        .as_ref()
+        .and_then(|msg| msg.sender.as_deref())
+        .is_some_and(|sender| {
+            sender
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case("/o="))
+        });
+    if !x500_sender || !report.chain.hops.is_empty() {
+        return;
+    }
+    for finding in &mut report.findings {
+        if finding.id == "sender.no-valid-mailbox" {
+            finding.severity = Severity::Info;
+            finding.detail.push_str(" The Outlook item's sender is an Exchange X.500 name and the message has no Received field: Exchange delivered it inside its organisation and wrote only the display name.");
+        }
+    }
 }
 
 /// Uses the connecting address Exchange recorded when the Received chain gives none.
@@ -274,4 +300,70 @@ pub fn source_label(source: &Source) -> String {
         label.push_str(&format!(" attachment {}", attachment.label()));
     }
     label
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Format;
+
+    /// Analyses an Outlook item whose transport headers are `headers` and whose MAPI sender
+    /// is `sender`.
+    fn outlook_item(headers: &str, sender: &str) -> Report {
+        let input = InputMessage {
+            source: Source {
+                path: "item.msg".into(),
+                format: Format::Msg,
+                index: None,
+                offset: None,
+                attachment: None,
+                maildir_flags: None,
+            },
+            bytes: headers.as_bytes().to_vec(),
+            msg: Some(MsgMetadata {
+                transport_headers: TransportHeaders::Present,
+                subject: Some("Option 2".into()),
+                sender: Some(sender.into()),
+                sender_name: Some("Alice Example".into()),
+                client_submit_time: None,
+                delivery_time: None,
+                message_class: Some("IPM.Note".into()),
+            }),
+            envelope: None,
+            findings: Vec::new(),
+        };
+        analyze(&input, &AnalysisConfig::default()).expect("item is analysed")
+    }
+
+    fn no_mailbox(report: &Report) -> Option<&Finding> {
+        report
+            .findings
+            .iter()
+            .find(|f| f.id == "sender.no-valid-mailbox")
+    }
+
+    #[test]
+    fn exchange_internal_sender_not_scored() {
+        let headers = "From: \"Alice Example\"\r\nSubject: Option 2\r\n\r\n";
+        let report = outlook_item(headers, "/O=EXAMPLE/OU=SITE/CN=RECIPIENTS/CN=ALICE");
+        let finding = no_mailbox(&report).expect("a sender.no-valid-mailbox finding");
+        assert_eq!(finding.severity, Severity::Info);
+        assert!(report.spoof.signals.iter().all(|s| s.id != "no-valid-from"));
+
+        // An SMTP sender, or a message that crossed SMTP, keeps the finding and its points.
+        let smtp = outlook_item(headers, "alice@example.com");
+        assert_eq!(
+            no_mailbox(&smtp).map(|f| f.severity),
+            Some(Severity::Medium)
+        );
+        assert!(smtp.spoof.signals.iter().any(|s| s.id == "no-valid-from"));
+        let relayed = format!(
+            "Received: from a.example.net ([192.0.2.1]) by b.example.org; Mon, 3 Mar 2025 10:00:00 +0000\r\n{headers}"
+        );
+        let relayed = outlook_item(&relayed, "/O=EXAMPLE/OU=SITE/CN=RECIPIENTS/CN=ALICE");
+        assert_eq!(
+            no_mailbox(&relayed).map(|f| f.severity),
+            Some(Severity::Medium)
+        );
+    }
 }

@@ -113,7 +113,6 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
         ("sender.address-in-display-name", "display-name-address"),
         ("sender.address-in-local-part", "address-in-local-part"),
         ("sender.multiple-from", "multiple-from"),
-        ("sender.no-valid-mailbox", "no-valid-from"),
         (
             "sender.internal-domain-external-origin",
             "internal-domain-external-origin",
@@ -134,6 +133,14 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
         if let Some(finding) = has(finding_id) {
             builder.add(weights, signal, finding.detail.clone());
         }
+    }
+
+    // A From without an address, unless Exchange wrote it for a message inside its
+    // organisation (lowered to info).
+    if let Some(finding) = has("sender.no-valid-mailbox")
+        && finding.severity > Severity::Info
+    {
+        builder.add(weights, "no-valid-from", finding.detail.clone());
     }
 
     // Replies to another domain, unless a mailing list sends replies back to itself.

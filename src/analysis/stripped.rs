@@ -224,10 +224,16 @@ fn signed_missing_finding(
     if missing.len() > listed.len() {
         names.push_str(&format!(" and {} more", missing.len() - listed.len()));
     }
+    // "an ARC-Message-Signature", "a DKIM-Signature": the article follows the spoken name.
+    let article = if field.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
     let mut finding = Finding::new(
         id,
         severity,
-        format!("Header covered by a {field} is absent"),
+        format!("Header covered by {article} {field} is absent"),
         format!(
             "The {field} at line {line} signed {names}, which the message does not have. {explanation}"
         ),

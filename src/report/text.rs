@@ -127,7 +127,16 @@ fn summary(out: &mut String, report: &Report, style: Style) {
         "  Return-Path: {}",
         opt(message.return_path.as_deref())
     );
-    let _ = writeln!(out, "  Subject:     {}", opt(message.subject.as_deref()));
+    // An Outlook item without transport headers keeps its subject as a MAPI property.
+    let subject = match (
+        &message.subject,
+        report.msg.as_ref().and_then(|m| m.subject.as_ref()),
+    ) {
+        (Some(subject), _) => clip(subject),
+        (None, Some(subject)) => format!("{} (Outlook item property)", clip(subject)),
+        (None, None) => "-".into(),
+    };
+    let _ = writeln!(out, "  Subject:     {subject}");
     let date = message.date.as_ref().map(|d| match &d.timestamp {
         Some(t) => format!("{} ({})", clip(&d.raw), format_timestamp(t)),
         None => format!("{} (unparsed)", clip(&d.raw)),
