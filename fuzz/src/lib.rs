@@ -22,6 +22,45 @@ pub fn read_and_analyse(label: &str, data: &[u8]) {
     analyse_all(results);
 }
 
+/// Reads `data` as a file called `label` and checks what the input layer returns, without
+/// the analysis: the `message` target covers the analysis of any bytes, including what
+/// the readers return, so the reader targets spend their executions on the readers.
+///
+/// Checks that every message is labelled inside the input, that mbox messages come in
+/// order from distinct offsets inside the file, that what the reader records serialises,
+/// and that every error prints without a character a terminal would act on.
+pub fn read_only(label: &str, data: &[u8]) {
+    let results = read_bytes(label, data.to_vec(), None, &InputOptions::default());
+    let mut last_offset: Option<u64> = None;
+    for result in results {
+        let input = match result {
+            Ok(input) => input,
+            Err(error) => {
+                assert_terminal_safe(&escape_terminal(&error.to_string()).replace('\n', " "));
+                continue;
+            }
+        };
+        assert_eq!(input.source.path, label, "a message names another file");
+        if let Some(offset) = input.source.offset {
+            assert!(offset <= data.len() as u64, "offset {offset} beyond the input");
+            if input.source.attachment.is_none() {
+                assert!(last_offset.is_none_or(|last| offset > last), "offsets out of order");
+                last_offset = Some(offset);
+            }
+        }
+        if let Some(envelope) = &input.envelope {
+            serde_json::to_string(envelope).expect("envelope serialises");
+        }
+        if let Some(metadata) = &input.msg {
+            serde_json::to_string(metadata).expect(".msg metadata serialises");
+        }
+        for finding in &input.findings {
+            let printed = escape_terminal(&format!("{} {}", finding.title, finding.detail));
+            assert_terminal_safe(&printed.replace('\n', " "));
+        }
+    }
+}
+
 /// Analyses every message read, renders it as JSON and as text, and adds it to a scan
 /// summary. Panics when the JSON does not parse back or the text carries a character that
 /// a terminal would act on.
