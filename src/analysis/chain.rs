@@ -1309,6 +1309,22 @@ mod tests {
                 .any(|f| f.id == "chain.origin-behind-gateway")
         );
 
+        // The results that the gateway wrote between its Received fields are then the
+        // recipient's too.
+        let with_results = message("203.0.113.7").replace(
+            "Received: from sender.example.org",
+            "Authentication-Results: in.example.net; spf=fail smtp.mailfrom=example.org\n\
+             Received: from sender.example.org",
+        );
+        let report = analyse_text(&with_results);
+        let trusted: Vec<(usize, bool)> = report
+            .auth
+            .results
+            .iter()
+            .map(|f| (f.line, f.trusted))
+            .collect();
+        assert_eq!(trusted, [(4, true)]);
+
         // An SPF address that is no hop's sender leaves the boundary where it was.
         let report = analyse_text(&message("192.0.2.99"));
         assert_eq!(report.chain.boundary, Some(3));

@@ -97,12 +97,10 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
 
     // Step 2: the passes, each reading what the earlier ones produced.
     let mut chain = chain::build_chain(&headers, config);
-    let auth = auth::read_auth(&headers, &chain, config);
-    let platforms = crate::platform::read_platforms(&headers, &chain, &auth, &config.profiles);
-    let exchange = exchange::read_exchange(&headers, &chain, &auth, &platforms, config);
-    let message = sender::read_sender(&headers, config.max_addresses);
-    let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
-    // The receiver's own SPF check can show that the edge hop comes from its gateway.
+    let mut auth = auth::read_auth(&headers, &chain, config);
+    // The receiver's own SPF check can show that the edge hop comes from its gateway. The
+    // gateway's hosts are then the recipient's, and so are the results they wrote, so
+    // the results are read again against the moved boundary.
     let spf_client_ips: Vec<std::net::IpAddr> = auth
         .recipient_spf_client()
         .map(|(_, ip)| ip)
@@ -110,7 +108,12 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
         .collect();
     if let Some(finding) = chain::move_boundary_behind_gateway(&mut chain, &spf_client_ips) {
         chain.findings.push(finding);
+        auth = auth::read_auth(&headers, &chain, config);
     }
+    let platforms = crate::platform::read_platforms(&headers, &chain, &auth, &config.profiles);
+    let exchange = exchange::read_exchange(&headers, &chain, &auth, &platforms, config);
+    let message = sender::read_sender(&headers, config.max_addresses);
+    let stripped = stripped::find_stripped(&headers, &chain, &auth, &platforms, &config.profiles);
     let mut addresses = ipmatch::collect_addresses(&headers, &chain, &auth, &exchange);
     let reported_source_ip = input
         .source
