@@ -38,8 +38,7 @@ pub struct RecognisedPlatform {
     pub recognised_by: Vec<String>,
     /// Recognised from hops older than the first external hop, which the sending side added
     /// before the message reached the recipient's systems.
-    #[serde(skip)]
-    sender_side: bool,
+    pub sender_side: bool,
 }
 
 /// Result of the platform pass for one message.

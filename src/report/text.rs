@@ -478,9 +478,14 @@ fn platforms(out: &mut String, report: &Report, style: Style) {
     }
     let _ = writeln!(out, "\n{}", style.bold("Receiving platforms"));
     for platform in &section.platforms {
+        let side = if platform.sender_side {
+            ", on the sender's side"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "  {:<9} {} ({})",
+            "  {:<9} {}{side} ({})",
             platform.position,
             esc(&platform.name),
             esc(&platform.recognised_by.join("; "))
@@ -494,10 +499,18 @@ fn platforms(out: &mut String, report: &Report, style: Style) {
         );
     }
     for gateway in &section.gateways {
-        let origin = if gateway.hosts_known && gateway.hop.is_none() {
-            " (no Received hop by its servers, so the message may have carried these headers in)"
-        } else {
-            ""
+        let sender_side = section
+            .platforms
+            .iter()
+            .any(|p| p.sender_side && p.id == gateway.profile_id);
+        let origin = match (gateway.hosts_known && gateway.hop.is_none(), sender_side) {
+            (true, true) => {
+                " (its servers received only hops on the sender's side, so these are the sending organisation's stamps)"
+            }
+            (true, false) => {
+                " (no Received hop by its servers, so the message may have carried these headers in)"
+            }
+            _ => "",
         };
         let _ = writeln!(
             out,
@@ -750,6 +763,27 @@ body
         );
         assert!(
             output.contains("  [untrusted] Received-SPF line 4: fail client-ip=203.0.113.9"),
+            "{output}"
+        );
+    }
+
+    /// The sender's outbound Proofpoint is not the recipient's gateway.
+    #[test]
+    fn sender_side_gateway_labelled() {
+        let output = render_plain(
+            "Received: from mx0a-001b2d01.pphosted.com (mx0a-001b2d01.pphosted.com [148.163.158.5]) by mx.example.org with SMTP id 3; Mon, 1 Jan 2024 10:00:03 +0000\n\
+             Received: from out.example.com (out.example.com [198.51.100.20]) by mx0b-001b2d01.pphosted.com with ESMTP id 2; Mon, 1 Jan 2024 10:00:02 +0000\n\
+             X-Proofpoint-Spam-Details: rule=outbound_notspam policy=outbound score=0\n\
+             From: a@example.com\nSubject: test\n\nbody\n",
+        );
+        assert!(
+            output.contains(
+                "Proofpoint, on the sender's side (Received hop 1 by mx0b-001b2d01.pphosted.com)"
+            ),
+            "{output}"
+        );
+        assert!(
+            output.contains("so these are the sending organisation's stamps"),
             "{output}"
         );
     }
