@@ -190,9 +190,10 @@ fn parse_segments(segments: &[&str], parsed: &mut AuthResults, issues: &mut Issu
     };
     if first.trim().is_empty() {
         issues.add(Issue::MissingAuthservId, "empty authserv-id");
-        parse_resinfo_segments(rest, parsed, issues);
+        parse_resinfo_segments(rest, parsed, issues, false);
         return;
     }
+    let mut microsoft_form = false;
     let resinfo_from = match read_authserv_segment(first) {
         AuthservSegment::Id {
             id,
@@ -208,14 +209,33 @@ fn parse_segments(segments: &[&str], parsed: &mut AuthResults, issues: &mut Issu
         }
         AuthservSegment::ResInfo => {
             issues.add(Issue::MissingAuthservId, first.trim());
+            microsoft_form = true;
             segments
         }
     };
-    parse_resinfo_segments(resinfo_from, parsed, issues);
+    parse_resinfo_segments(resinfo_from, parsed, issues, microsoft_form);
+}
+
+/// Tells whether a segment is a bare domain name (`example.com`). An older id-less form of
+/// Exchange Online, seen on mail of 2018, writes the recipient's domain after each
+/// statement (`smtp.mailfrom=example.net; example.com; dkim=pass`).
+fn is_bare_domain(text: &str) -> bool {
+    text.contains('.')
+        && !text.starts_with('.')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// Reads the `resinfo` segments, or the lone `none` that reports that no check was performed.
-fn parse_resinfo_segments(segments: &[&str], parsed: &mut AuthResults, issues: &mut Issues) {
+/// In Microsoft's id-less form a bare domain between statements is kept in `unparsed`
+/// without a finding ([`is_bare_domain`]).
+fn parse_resinfo_segments(
+    segments: &[&str],
+    parsed: &mut AuthResults,
+    issues: &mut Issues,
+    microsoft_form: bool,
+) {
     let mut none_seen = false;
     for segment in segments {
         let text = segment.trim();
@@ -229,7 +249,9 @@ fn parse_resinfo_segments(segments: &[&str], parsed: &mut AuthResults, issues: &
         match parse_resinfo(text, issues) {
             Some(result) => parsed.results.push(result),
             None => {
-                issues.add(Issue::MalformedResinfo, text);
+                if !(microsoft_form && is_bare_domain(text)) {
+                    issues.add(Issue::MalformedResinfo, text);
+                }
                 parsed.unparsed.push(text.to_string());
             }
         }
@@ -1103,6 +1125,24 @@ mod tests {
         assert_eq!(result.result_raw.as_deref(), Some("hardfail"));
         assert!(result.flagged);
         assert_eq!(ids(&parsed), vec!["auth.non-standard-result"]);
+    }
+
+    /// An older id-less form of Exchange Online names the recipient's domain after each
+    /// statement. With an authserv-id the same segment is still malformed.
+    #[test]
+    fn exchange_recipient_domain_segment_allowed() {
+        let parsed = parse_authentication_results(
+            "spf=pass (sender IP is 192.0.2.7) smtp.mailfrom=example.net; example.com; dkim=pass (signature was verified) header.d=example.net;example.com; dmarc=pass action=none header.from=example.net;",
+        );
+        let methods: Vec<&str> = parsed.results.iter().map(|r| r.method.as_str()).collect();
+        assert_eq!(methods, ["spf", "dkim", "dmarc"]);
+        assert_eq!(parsed.unparsed, ["example.com", "example.com"]);
+        assert_eq!(ids(&parsed), ["auth.missing-authserv-id"]);
+
+        let parsed = parse_authentication_results(
+            "mx.example.org; spf=pass smtp.mailfrom=example.net; example.com",
+        );
+        assert_eq!(ids(&parsed), ["auth.malformed-resinfo"]);
     }
 
     #[test]
