@@ -205,12 +205,36 @@ fn is_mailbox_submission(protocol: &str) -> bool {
     protocol.eq_ignore_ascii_case("mapi")
 }
 
+/// Tells whether a hop is a submission over HTTP from a public address: webmail (`from
+/// 203.0.113.5 by web1.example.net via HTTP`) or a sending API. Both need a login or a
+/// key. Exchange Online's own `with HTTPS` hops between its mailbox servers, and hops
+/// from a provider's range, are servers talking to each other, not a client.
+fn is_web_submission(hop: &Hop) -> bool {
+    let r = &hop.received;
+    let http = [r.protocol.as_deref(), r.via.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|value| {
+            value
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case("http"))
+        });
+    let client = sending_ip(r).is_some_and(|ip| !is_non_public(ip) && provider_range(ip).is_none());
+    let exchange_online = r.by_host.as_deref().is_some_and(|by| {
+        by.to_ascii_lowercase()
+            .trim_end_matches('.')
+            .ends_with(".outlook.com")
+    });
+    http && client && !exchange_online
+}
+
 /// Reports the oldest hop outside the recipient's systems where the client logged in to
 /// submit the message: the sender's own connection to its mail provider.
 fn authenticated_submission(hops: &[Hop]) -> Option<Finding> {
     let hop = hops.iter().find(|hop| {
         !hop.internal
             && (hop.received.authenticated
+                || is_web_submission(hop)
                 || hop
                     .received
                     .protocol
@@ -237,6 +261,8 @@ fn authenticated_submission(hops: &[Hop]) -> Option<Finding> {
             .map_or_else(|| "an unnamed address".to_string(), |ip| ip.to_string());
         let record = if is_authenticated_protocol(protocol) {
             format!("was received with {protocol} (RFC 3848)")
+        } else if is_web_submission(hop) && !hop.received.authenticated {
+            "was submitted over HTTP, through the provider's webmail or sending API, which needs a login or an API key".to_string()
         } else {
             let user = hop
                 .received
@@ -1168,6 +1194,56 @@ mod tests {
             "{}",
             finding.detail
         );
+    }
+
+    /// Webmail hands the message over with HTTP from the user's own address; a mailbox
+    /// server of Exchange Online does the same between its own servers.
+    #[test]
+    fn web_submission_table() {
+        let cases = [
+            (
+                "from [203.0.113.39] by web1.mail.example.net via HTTP; Mon, 1 Jan 2024 10:00:00 +0000",
+                true,
+            ),
+            (
+                "from 203.0.113.39 by webmail.example.net with HTTP; Mon, 1 Jan 2024 10:00:00 +0000",
+                true,
+            ),
+            (
+                "from 10.0.0.5 by webmail.example.net with HTTPS; Mon, 1 Jan 2024 10:00:00 +0000",
+                false,
+            ),
+            (
+                "by webmail.example.net with HTTP; Mon, 1 Jan 2024 10:00:00 +0000",
+                false,
+            ),
+            (
+                "from AM6PR04MB1.eurprd04.prod.outlook.com (2001:db8::11) by VI1PR04MB2.eurprd04.prod.outlook.com with HTTPS; Mon, 1 Jan 2024 10:00:00 +0000",
+                false,
+            ),
+        ];
+        for (older, expected) in cases {
+            let findings = two_hop_findings(
+                "from smtp.example.net (smtp.example.net [198.51.100.5]) by mx.example.org with ESMTPS id 2; Mon, 1 Jan 2024 10:00:05 +0000",
+                older,
+            );
+            let finding = findings
+                .iter()
+                .find(|f| f.id == "chain.authenticated-submission");
+            assert_eq!(finding.is_some(), expected, "{older}");
+            if let Some(finding) = finding {
+                assert!(
+                    finding.detail.contains("submitted over HTTP"),
+                    "{}",
+                    finding.detail
+                );
+                assert!(
+                    finding.detail.contains("203.0.113.39"),
+                    "{}",
+                    finding.detail
+                );
+            }
+        }
     }
 
     #[test]
