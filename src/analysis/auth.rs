@@ -388,7 +388,16 @@ struct TrustWindow {
 impl TrustWindow {
     fn new(block: &HeaderBlock, chain: &RelayChain) -> TrustWindow {
         let boundary = boundary_line(chain);
+        // Behind a gateway, the block below the new boundary hop is the sender's own header
+        // area: the gateway wrote its results above that hop, so the block admits nothing.
+        let behind_gateway = chain
+            .findings
+            .iter()
+            .any(|f| f.id == "chain.origin-behind-gateway");
         let below = boundary.and_then(|line| {
+            if behind_gateway {
+                return Some(line);
+            }
             block
                 .all("Received")
                 .map(|h| h.line)
@@ -564,9 +573,11 @@ impl TailRun {
     /// Adds the results of the next field and returns whether the field continues the run.
     /// Each field must add a method not seen yet, except a dkim result for a signature of
     /// the message that Proton Mail checked less often than it does, and that repeats the
-    /// result of an earlier check of that domain. A copy of an earlier delivery's results
+    /// result of every earlier check of that domain. A copy of an earlier delivery's results
     /// repeats spf, dmarc or arc and ends the run, and a planted `dkim=pass` after Proton's
-    /// single `dkim=fail` does too.
+    /// `dkim=fail` does too, however many signatures the sender added for that domain.
+    /// NOTE: two signatures of one domain that Proton judged differently end the run at the
+    /// second result, so Proton's results after it are not trusted.
     fn extend(&mut self, results: &[crate::parse::authres::AuthResult]) -> bool {
         if results.is_empty() {
             return false;
@@ -578,8 +589,8 @@ impl TailRun {
             }
             if result.method == "dkim" {
                 self.dkim_results += 1;
-                if let Some(domain) = result.property("header.d") {
-                    let checked = self.checked.entry(domain.to_ascii_lowercase()).or_default();
+                if let Some(domain) = signing_domain(result) {
+                    let checked = self.checked.entry(domain).or_default();
                     checked.count += 1;
                     if !checked.results.contains(&result.result) {
                         checked.results.push(result.result.clone());
@@ -599,18 +610,32 @@ impl TailRun {
         }
         // A check that failed before reading the signature (permerror) may name no domain;
         // it then counts against all signatures of the message.
-        let Some(domain) = result.property("header.d").map(str::to_ascii_lowercase) else {
+        let Some(domain) = signing_domain(result) else {
             return self.dkim_results < self.signature_count * PROTON_DKIM_RESULTS_PER_SIGNATURE;
         };
         let signatures = self.signatures.get(&domain).copied().unwrap_or(0);
         let Some(checked) = self.checked.get(&domain) else {
             return signatures > 0;
         };
-        // Each signature may add one result of its own; the further checks of a signature
-        // repeat it.
-        let agrees = checked.results.contains(&result.result) || checked.results.len() < signatures;
-        agrees && checked.count < signatures * PROTON_DKIM_RESULTS_PER_SIGNATURE
+        // The sender chooses how many signatures a domain has, so a further check may not
+        // contradict an earlier one.
+        checked.results == [result.result.as_str()]
+            && checked.count < signatures * PROTON_DKIM_RESULTS_PER_SIGNATURE
     }
+}
+
+/// Returns the domain a dkim result is for, lower case: `header.d`, or the domain of
+/// `header.i`, which names the same signature and counts as authenticated too.
+fn signing_domain(result: &crate::parse::authres::AuthResult) -> Option<String> {
+    result
+        .property("header.d")
+        .or_else(|| {
+            result
+                .property("header.i")
+                .and_then(|i| i.rsplit_once('@').map(|(_, d)| d))
+        })
+        .filter(|domain| !domain.is_empty())
+        .map(str::to_ascii_lowercase)
 }
 
 /// A result field below the trust boundary, as [`TrustWindow::admits`] weighs it.
@@ -995,12 +1020,18 @@ mod tests {
         assert_eq!(trusted_lines(&report), [(4, true), (5, true), (6, false)]);
         assert!(forged(&report));
 
-        // Two signatures of one domain may each have a result of their own.
+        // A second signature that the sender added for the domain changes nothing, and
+        // neither does a result that names the domain only in header.i.
         let signatures = format!("{signature}{signature}");
         let report = analyse_text(&format!(
             "{PROTON_EDGE}{SENDER_TRACE}{run}{signatures}From: a@example.org\nSubject: test\n\nbody\n"
         ));
-        assert_eq!(trusted_lines(&report), [(4, true), (5, true), (6, true)]);
+        assert_eq!(trusted_lines(&report), [(4, true), (5, true), (6, false)]);
+        let by_identity = run.replace("dkim=pass header.d=", "dkim=pass header.i=@");
+        let report = analyse_text(&format!(
+            "{PROTON_EDGE}{SENDER_TRACE}{by_identity}{signature}From: a@example.org\nSubject: test\n\nbody\n"
+        ));
+        assert_eq!(trusted_lines(&report), [(4, true), (5, true), (6, false)]);
     }
 
     /// Both of Proton's checks of a signature it cannot read may name no domain.

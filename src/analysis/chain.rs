@@ -683,7 +683,15 @@ fn check_date_header(block: &HeaderBlock, hops: &[Hop], findings: &mut Vec<Findi
         return;
     };
     let parsed = crate::parse::date::parse_date(&date.value);
-    // A hop whose zone was guessed can be hours off, so it is not compared.
+    // A Date or a hop whose zone was guessed can be hours off, so it is not compared.
+    let guessed = |findings: &[Finding]| {
+        findings
+            .iter()
+            .any(|f| f.id == "date.missing-zone" || f.id == "date.unknown-zone")
+    };
+    if guessed(&parsed.findings) {
+        return;
+    }
     let dated = || {
         hops.iter()
             .filter(|hop| !zone_guessed(&hop.received))
@@ -736,11 +744,11 @@ fn check_date_header(block: &HeaderBlock, hops: &[Hop], findings: &mut Vec<Findi
     );
 }
 
-/// Writes a number of seconds for a reader: minutes below 2 hours, hours below 2 days,
+/// Writes a number of seconds for a reader: minutes below 100 minutes, hours below 2 days,
 /// days above, each with the exact seconds.
 fn duration_text(seconds: i64) -> String {
     let value = seconds as f64;
-    let rounded = if seconds < 2 * 3600 {
+    let rounded = if seconds < 100 * 60 {
         format!("{:.0} minutes", value / 60.0)
     } else if seconds < 2 * 86_400 {
         format!("{:.1} hours", value / 3600.0)
@@ -1143,6 +1151,8 @@ mod tests {
                 OLDER,
                 Some("The Date field is 9.0 days (777600 s) before the first Received hop."),
             ),
+            // A Date without a zone is read as UTC and not compared either.
+            ("Mon, 1 Jan 2024 18:00:00", OLDER, None),
             // An hour and a half late: a clock left one hour off by daylight saving time.
             ("Mon, 1 Jan 2024 11:30:00 +0000", OLDER, None),
             ("Mon, 1 Jan 2024 09:59:00 +0000", OLDER, None),
@@ -1400,6 +1410,27 @@ mod tests {
             .map(|f| (f.line, f.trusted))
             .collect();
         assert_eq!(trusted, [(4, true)]);
+
+        // A field the sender planted below the new boundary hop stays the sender's, even
+        // with the gateway's authserv-id.
+        let planted = with_results.replace(
+            "From: a@example.org",
+            "Authentication-Results: in.example.net; dmarc=pass header.from=example.org\nFrom: a@example.org",
+        );
+        let report = analyse_text(&planted);
+        let trusted: Vec<(usize, bool)> = report
+            .auth
+            .results
+            .iter()
+            .map(|f| (f.line, f.trusted))
+            .collect();
+        assert_eq!(trusted, [(4, true), (6, false)]);
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.id == "auth.forged-results")
+        );
 
         // An SPF address that is no hop's sender leaves the boundary where it was.
         let report = analyse_text(&message("192.0.2.99"));

@@ -11,10 +11,11 @@
 //! mixed-case word read as l (`Trust WaIIet`).
 
 use crate::analysis::lookalike::{
-    Brand, Protected, Technique, builtin_brands, cached_protected_domains, decode_domain,
-    domain_findings, find_lookalike, is_same_or_subdomain,
+    Brand, DecodedDomain, Protected, Technique, builtin_brands, cached_protected_domains,
+    decode_domain, domain_findings, find_lookalike, is_same_or_subdomain,
 };
 use crate::analysis::sender::MessageSummary;
+use crate::analysis::sender::org_domain;
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::parse::address::foreign_address_domain;
@@ -39,6 +40,9 @@ pub struct FoldedName {
     /// Each run of two or more single-letter words, joined (`I T A Ú` gives `itau`): the
     /// name written with spaces between its letters.
     spaced_runs: Vec<String>,
+    /// A word starts with a character that looks like a small l and is not a capital L
+    /// (`l`, `1`, `|`, a capital I): `lCloud` may stand for iCloud, `LCloud` does not.
+    l_start: bool,
 }
 
 impl FoldedName {
@@ -76,9 +80,14 @@ impl FoldedName {
         };
         let mut words = Vec::new();
         let mut word = String::new();
+        let mut l_start = false;
         for (index, &c) in chars.iter().enumerate() {
             if is_combining_mark(c) {
                 continue;
+            }
+            if word.is_empty() && c != 'L' {
+                let mut buffer = [0; 4];
+                l_start |= unicode_security::skeleton(c.encode_utf8(&mut buffer)).eq("l".chars());
             }
             let between_letters = index > 0
                 && chars[index - 1].is_alphanumeric()
@@ -107,7 +116,10 @@ impl FoldedName {
         if !word.is_empty() {
             words.push(word);
         }
-        FoldedName::from_words(words)
+        FoldedName {
+            l_start,
+            ..FoldedName::from_words(words)
+        }
     }
 
     fn from_words(words: Vec<String>) -> FoldedName {
@@ -121,16 +133,17 @@ impl FoldedName {
             words,
             joined,
             spaced_runs,
+            l_start: false,
         }
     }
 
     /// Returns the name once for each small i in a word of at least
     /// [`MIN_SMALL_I_WORD_CHARS`] letters, with that i written as l (`lcloud` for iCloud,
     /// `mlcrosoft`). An i beside an l is left alone: the double l reads as another word
-    /// (`RoyalMail` and "Royal Mall"). This is the trick that [`capital_i_positions`] cannot catch, because an l in
-    /// the display name may be a real l. Only brand names get these forms; a display name
-    /// gets them never, or "Neil" would match "Nell".
-    fn with_one_small_i_as_l(&self) -> Vec<FoldedName> {
+    /// (`RoyalMail` and "Royal Mall"). [`capital_i_positions`] cannot catch this trick,
+    /// because an l in the display name may be a real l. Only brand names get these forms:
+    /// a display name never does, or "Neil" would match "Nell".
+    fn with_one_small_i_as_l(&self) -> Vec<SmallIForm> {
         let mut forms = Vec::new();
         for (index, word) in self.words.iter().enumerate() {
             if word.chars().count() < MIN_SMALL_I_WORD_CHARS {
@@ -143,7 +156,10 @@ impl FoldedName {
             for (position, _) in word.match_indices('i').filter(|&(p, _)| !beside_l(p)) {
                 let mut words = self.words.clone();
                 words[index].replace_range(position..position + 1, "l");
-                forms.push(FoldedName::from_words(words));
+                forms.push(SmallIForm {
+                    name: FoldedName::from_words(words),
+                    word_start: position == 0,
+                });
             }
         }
         forms
@@ -182,6 +198,14 @@ pub struct FoldedBrand<'a> {
     names: Vec<FoldedBrandName<'a>>,
 }
 
+/// A brand name with one small i written as l.
+struct SmallIForm {
+    name: FoldedName,
+    /// The i starts a word (`iCloud`), so the display name's l must too, and must not be a
+    /// capital L.
+    word_start: bool,
+}
+
 /// One name of a brand, folded both ways.
 struct FoldedBrandName<'a> {
     written: &'a str,
@@ -189,7 +213,7 @@ struct FoldedBrandName<'a> {
     /// Folded with a capital I inside a mixed-case word read as l.
     capital_i_as_l: Option<FoldedName>,
     /// Folded with one small i written as l ([`FoldedName::with_one_small_i_as_l`]).
-    small_i_as_l: Vec<FoldedName>,
+    small_i_as_l: Vec<SmallIForm>,
     /// The name must be the whole display name.
     whole_only: bool,
 }
@@ -248,10 +272,12 @@ pub fn claimed_brand<'a>(
                     .capital_i_as_l
                     .as_ref()
                     .is_some_and(|folded| matches(display, folded, name.whole_only))
-                || name.small_i_as_l.iter().any(|folded| {
-                    matches(display, folded, name.whole_only)
-                        || display_capital_i_as_l
-                            .is_some_and(|display| matches(display, folded, name.whole_only))
+                || name.small_i_as_l.iter().any(|form| {
+                    let folded = &form.name;
+                    (!form.word_start || display.l_start)
+                        && (matches(display, folded, name.whole_only)
+                            || display_capital_i_as_l
+                                .is_some_and(|display| matches(display, folded, name.whole_only)))
                 });
             if matched {
                 return Some(BrandClaim {
@@ -298,9 +324,9 @@ pub fn find_sender_tricks(
 
 /// Finds a Reply-To domain that imitates the From domain, or a domain that the From display
 /// name shows (`"billing@example.com" <x@example.net>`): the reader sees the claimed
-/// sender, and the answer goes to the attacker, as in business email compromise. Only
-/// confusable characters and small edits count. The same name under another suffix, or
-/// joined with other words, is often the same company's other domain.
+/// sender, and the reply goes to the attacker, as in business email compromise. Only
+/// confusable characters and small edits count, and not the variants a company registers
+/// for itself ([`same_company_variant`]) or a free-mail domain ([`FREE_MAIL_DOMAINS`]).
 fn reply_to_lookalike(message: &MessageSummary) -> Option<Finding> {
     let from = message.from_mailbox()?;
     let from_domain = from.domain_lower()?;
@@ -308,35 +334,101 @@ fn reply_to_lookalike(message: &MessageSummary) -> Option<Finding> {
     if let Some(display) = from.display.as_deref() {
         claimed.extend(foreign_address_domain(display, Some(&from_domain)));
     }
-    let protected: Vec<Protected> = claimed
+    // Each claimed domain is compared in Unicode, so that a punycode From and a Unicode
+    // Reply-To meet in one form, and alone, so that one claim does not hide the other.
+    let protected: Vec<(DecodedDomain, Protected)> = claimed
         .iter()
-        .filter_map(|domain| Protected::new(domain, domain, std::slice::from_ref(domain)))
+        .filter_map(|domain| {
+            let decoded = decode_domain(domain)?;
+            let owned = [decoded.ascii.clone(), decoded.unicode.clone()];
+            let protected = Protected::new(&decoded.unicode, &decoded.unicode, &owned)?;
+            Some((decoded, protected))
+        })
         .collect();
     message.reply_to.iter().find_map(|reply| {
-        let decoded = decode_domain(&reply.domain_lower()?)?;
-        let lookalike = find_lookalike(&decoded, &protected)?;
-        if !matches!(
-            lookalike.technique,
-            Technique::Confusable | Technique::EditDistance(_)
-        ) {
+        let domain = reply.domain_lower()?;
+        let decoded = decode_domain(&domain)?;
+        if FREE_MAIL_DOMAINS.contains(&org_domain(&decoded.ascii)?.as_str()) {
             return None;
         }
+        let (claimed, lookalike) = protected.iter().find_map(|(claimed, protected)| {
+            let lookalike = find_lookalike(&decoded, std::slice::from_ref(protected))?;
+            let counted = matches!(
+                lookalike.technique,
+                Technique::Confusable | Technique::EditDistance(_)
+            );
+            (counted && !same_company_variant(&claimed.label, &decoded.label))
+                .then_some((claimed, lookalike))
+        })?;
         // The address as written keeps the capital I of `exampIe.com`, which lower case hides.
         Some(
             Finding::new(
                 "sender.reply-to-lookalike",
                 Severity::High,
-                format!("Reply-To domain imitates {}", lookalike.imitated),
+                format!("Reply-To domain is a look-alike of {}", claimed.unicode),
                 format!(
-                    "Replies go to {}, whose domain imitates {} through {}. The reader sees {} in the From field, and the answer goes to the look-alike domain: the pattern of business email compromise.",
+                    "Replies go to {}, and its domain differs from {} only by {}. One of the two was made to be mistaken for the other: the reader sees {} in the From field, and the reply goes to the other domain, the pattern of business email compromise.",
                     quoted(&reply.address),
-                    lookalike.imitated,
+                    claimed.unicode,
                     lookalike.technique.describe(),
-                    lookalike.imitated
+                    claimed.unicode
                 ),
             )
             .with_header("Reply-To"),
         )
+    })
+}
+
+/// Free-mail domains: a person who writes from one and asks for replies at another
+/// (`gmail.com` and `ymail.com`) is not imitating anyone, and nobody else can register them.
+const FREE_MAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "ymail.com",
+    "rocketmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mail.com",
+    "email.com",
+    "gmx.com",
+    "gmx.net",
+    "gmx.de",
+    "web.de",
+    "yandex.com",
+    "yandex.ru",
+    "mail.ru",
+    "proton.me",
+    "protonmail.com",
+    "zoho.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+];
+
+/// Tells whether two registrable labels are variants a company registers for itself: the
+/// same letters with and without hyphens (`example-corp`, `examplecorp`), `ß` written as
+/// `ss`, or one label with digits or a two-letter country code appended (`example24`,
+/// `northwinduk`). Attackers use such variants too, so this costs some detection.
+fn same_company_variant(a: &str, b: &str) -> bool {
+    let plain = |label: &str| label.replace('-', "").replace('ß', "ss");
+    let (a, b) = (plain(a), plain(b));
+    if a == b {
+        return true;
+    }
+    let (short, long) = if a.len() < b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    long.strip_prefix(short.as_str()).is_some_and(|extra| {
+        extra.bytes().all(|c| c.is_ascii_digit())
+            || (extra.len() == 2 && extra.bytes().all(|c| c.is_ascii_alphabetic()))
     })
 }
 
@@ -589,6 +681,23 @@ mod tests {
             // Unrelated, and the From domain itself.
             ("news@example.com", "help@example.org", false),
             ("news@example-corp.com", "help@mail.example-corp.com", false),
+            // A company's own variants, and two free-mail accounts of one person.
+            ("jane@gmail.com", "jane@ymail.com", false),
+            ("news@examplecorp.com", "news@example-corp.com", false),
+            ("info@straße-example.de", "info@strasse-example.de", false),
+            ("news@example24.de", "news@example.de", false),
+            ("orders@northwinduk.com", "orders@northwind.com", false),
+            // A plural s is not such a variant.
+            ("ap@example-corp.com", "ap@example-corps.com", true),
+            // A punycode From meets a Unicode Reply-To.
+            ("info@xn--bcher-kva.de", "info@bucher.de", true),
+            // The display name's domain is checked even when the From domain is close to
+            // the Reply-To in a way that does not count.
+            (
+                "\"ap@northwind-traders.com\" <ap@northwind-tradrs.net>",
+                "ap@northwind-tradrs.com",
+                true,
+            ),
         ];
         for (from, reply_to, flagged) in cases {
             let report = crate::analysis::test_support::analyse_text(&format!(
@@ -718,6 +827,10 @@ mod tests {
             // A display name's small letters are never changed, and a brand's i is
             // written as l only in words of five letters or more and not beside an l.
             ("Nell Harper", "example.net", false),
+            // A capital L does not look like an i.
+            ("LCloud", "example.net", false),
+            ("L Cloud Sp. z o.o.", "example.net", false),
+            ("L-Tunes", "example.net", false),
             ("Royal Mall", "example.net", false),
             ("Apple ld", "example.net", false),
             ("|BANCO DO BRASIL|", "example.net", true),

@@ -220,11 +220,12 @@ fn parse_segments(segments: &[&str], parsed: &mut AuthResults, issues: &mut Issu
 /// Exchange Online, seen on mail of 2018, writes the recipient's domain after each
 /// statement (`smtp.mailfrom=example.net; example.com; dkim=pass`).
 fn is_bare_domain(text: &str) -> bool {
-    text.contains('.')
-        && !text.starts_with('.')
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    let host_chars = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    // A known public suffix, so that `dkim.pass` or an address is still reported.
+    host_chars
+        && psl::domain(text.to_ascii_lowercase().as_bytes()).is_some_and(|d| d.suffix().is_known())
 }
 
 /// Reads the `resinfo` segments, or the lone `none` that reports that no check was performed.
@@ -1143,6 +1144,17 @@ mod tests {
             "mx.example.org; spf=pass smtp.mailfrom=example.net; example.com",
         );
         assert_eq!(ids(&parsed), ["auth.malformed-resinfo"]);
+
+        // Other segments without `=` are still malformed in the id-less form.
+        for segment in ["dkim.pass", "192.0.2.7"] {
+            let parsed = parse_authentication_results(&format!(
+                "spf=pass smtp.mailfrom=example.net; {segment}; dkim=pass header.d=example.net"
+            ));
+            assert!(
+                ids(&parsed).contains(&"auth.malformed-resinfo"),
+                "{segment}"
+            );
+        }
     }
 
     #[test]

@@ -981,7 +981,14 @@ fn scan_tls(text: &str, lower: &str, r: &mut Received) {
 /// Courier/MDaemon `AUTH: MECH user`, CommuniGate `account x`. Sendmail's `(authenticated
 /// bits=0)` names no user but still records a login.
 fn scan_auth(text: &str, lower: &str, r: &mut Received) {
-    if lower.starts_with("authenticated") {
+    // The word alone or followed by a space or `(`: not `authenticated.example.net` or
+    // `authenticated=no`.
+    if let Some(rest) = lower.strip_prefix("authenticated")
+        && rest
+            .chars()
+            .next()
+            .is_none_or(|c| c.is_whitespace() || c == '(')
+    {
         r.authenticated = true;
     }
     for marker in ["authenticated sender:", "authenticated user "] {
@@ -1423,6 +1430,16 @@ mod tests {
                 "from_rdns=host-198-51-100-9.example.net",
                 "from_ip=198.51.100.9",
             ],
+            &[],
+        ),
+        (
+            "from mail.example.net (authenticated.example.net [203.0.113.39]) (authenticated=no) by smtp.example.net with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000",
+            &["from_rdns=authenticated.example.net", "authenticated=false"],
+            &[],
+        ),
+        (
+            "from [10.0.0.5] (host.example.net [203.0.113.39]) (authenticated bits=0) by smtp.example.net (8.12.5/8.12.5) with ESMTP id g7ME4aB1; Mon, 1 Jan 2024 10:00:00 +0000",
+            &["authenticated=true"],
             &[],
         ),
         (

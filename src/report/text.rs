@@ -505,7 +505,7 @@ fn platforms(out: &mut String, report: &Report, style: Style) {
             .any(|p| p.sender_side && p.id == gateway.profile_id);
         let origin = match (gateway.hosts_known && gateway.hop.is_none(), sender_side) {
             (true, true) => {
-                " (its servers received only hops on the sender's side, so these are the sending organisation's stamps)"
+                " (its servers appear only in hops on the sender's side, which the sender wrote: the sending organisation's outbound filter, or forged; not the recipient's gateway)"
             }
             (true, false) => {
                 " (no Received hop by its servers, so the message may have carried these headers in)"
@@ -717,12 +717,12 @@ fn verified(out: &mut String, report: &Report, style: Style) {
 }
 
 /// Writes a hop delay for the chain's delay column: seconds up to 10 minutes, then minutes,
-/// hours above 2 hours and days above 2 days, with the sign. JSON keeps the seconds.
+/// hours from 100 minutes and days above 2 days, with the sign. JSON keeps the seconds.
 fn delay_text(seconds: f64) -> String {
     let size = seconds.abs();
     if size < 600.0 {
         format!("{seconds:+}s")
-    } else if size < 7200.0 {
+    } else if size < 6000.0 {
         format!("{:+.0}m", seconds / 60.0)
     } else if size < 172_800.0 {
         format!("{:+.1}h", seconds / 3600.0)
@@ -783,7 +783,7 @@ body
             "{output}"
         );
         assert!(
-            output.contains("so these are the sending organisation's stamps"),
+            output.contains("the sending organisation's outbound filter, or forged"),
             "{output}"
         );
     }
@@ -795,6 +795,7 @@ body
             (-25.0, "-25s"),
             (0.5, "+0.5s"),
             (1620.0, "+27m"),
+            (7170.0, "+2.0h"),
             (19_080.0, "+5.3h"),
             (-1_029_054.0, "-11.9d"),
         ];
