@@ -687,6 +687,8 @@ mod tests {
             ("info@straße-example.de", "info@strasse-example.de", false),
             ("news@example24.de", "news@example.de", false),
             ("orders@northwinduk.com", "orders@northwind.com", false),
+            // Two neighbouring letters swapped count as one edit.
+            ("ap@contoso.com", "ap@conotso.com", true),
             // A plural s is not such a variant.
             ("ap@example-corp.com", "ap@example-corps.com", true),
             // A punycode From meets a Unicode Reply-To.
