@@ -367,7 +367,7 @@ fn reply_to_lookalike(message: &MessageSummary) -> Option<Finding> {
                 Severity::High,
                 format!("Reply-To domain is a look-alike of {}", claimed.unicode),
                 format!(
-                    "Replies go to {}, and its domain differs from {} only by {}. One of the two was made to be mistaken for the other: the reader sees {} in the From field, and the reply goes to the other domain, the pattern of business email compromise.",
+                    "Replies go to {}, whose domain is a look-alike of {} ({}). One of the two was made to be mistaken for the other: the reader sees {} in the From field, and the reply goes to the other domain, the pattern of business email compromise.",
                     quoted(&reply.address),
                     claimed.unicode,
                     lookalike.technique.describe(),
