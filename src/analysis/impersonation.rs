@@ -85,9 +85,13 @@ impl FoldedName {
             if is_combining_mark(c) {
                 continue;
             }
-            if word.is_empty() && c != 'L' {
-                let mut buffer = [0; 4];
-                l_start |= unicode_security::skeleton(c.encode_utf8(&mut buffer)).eq("l".chars());
+            if word.is_empty() && !l_start {
+                l_start = if c.is_ascii() {
+                    matches!(c, 'l' | '1' | '|' | 'I')
+                } else {
+                    let mut buffer = [0; 4];
+                    unicode_security::skeleton(c.encode_utf8(&mut buffer)).eq("l".chars())
+                };
             }
             let between_letters = index > 0
                 && chars[index - 1].is_alphanumeric()
@@ -328,6 +332,9 @@ pub fn find_sender_tricks(
 /// confusable characters and small edits count, and not the variants a company registers
 /// for itself ([`same_company_variant`]) or a free-mail domain ([`FREE_MAIL_DOMAINS`]).
 fn reply_to_lookalike(message: &MessageSummary) -> Option<Finding> {
+    if message.reply_to.is_empty() {
+        return None;
+    }
     let from = message.from_mailbox()?;
     let from_domain = from.domain_lower()?;
     let mut claimed = vec![from_domain.clone()];

@@ -380,10 +380,48 @@ fn compare(
     if length_gap > allowed || label.chars().count() > 63 {
         return None;
     }
-    let distance = strsim::osa_distance(label, &protected.label);
+    let distance = osa_distance(label, &protected.label);
     (1..=allowed)
         .contains(&distance)
         .then_some(Technique::EditDistance(distance))
+}
+
+/// Returns the optimal string alignment distance of two labels: insertions, deletions,
+/// substitutions and swaps of two neighbouring characters, each one edit. It gives what
+/// `strsim::osa_distance` gives, without allocating for ASCII labels of up to 63
+/// characters, the longest a DNS label can be.
+fn osa_distance(a: &str, b: &str) -> usize {
+    if a.is_ascii() && b.is_ascii() && b.len() < LABEL_ROW {
+        return osa_rows(a.as_bytes(), b.as_bytes());
+    }
+    strsim::osa_distance(a, b)
+}
+
+/// Row length of [`osa_rows`]: one more than the longest DNS label.
+const LABEL_ROW: usize = 64;
+
+fn osa_rows(a: &[u8], b: &[u8]) -> usize {
+    let n = b.len();
+    // Three rows of the table in turn: two rows back, the previous row and the current one.
+    let mut rows = [[0usize; LABEL_ROW]; 3];
+    for (j, cell) in rows[0].iter_mut().enumerate().take(n + 1) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        let (current, previous, before) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[current][0] = i;
+        for j in 1..=n {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut value = (rows[previous][j] + 1)
+                .min(rows[current][j - 1] + 1)
+                .min(rows[previous][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                value = value.min(rows[before][j - 2] + 1);
+            }
+            rows[current][j] = value;
+        }
+    }
+    rows[a.len() % 3][n]
 }
 
 /// Flags a domain whose subdomain labels spell a protected registrable domain, as in
@@ -555,6 +593,34 @@ mod tests {
         assert!(apple.whole_only[0]);
         assert!(apple.owns("insideapple.apple.com"));
         assert!(!apple.owns("notapple.com"));
+    }
+
+    #[test]
+    fn osa_distance_matches_strsim() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "paypal",
+            "paypla",
+            "apyapl",
+            "microsoft",
+            "mircosoft",
+            "contoso",
+            "conotso",
+            "example",
+            "exampel",
+            "xeample",
+            "example-corp",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(osa_distance(a, b), strsim::osa_distance(a, b), "{a} {b}");
+            }
+        }
+        let long = "a".repeat(63);
+        assert_eq!(osa_distance(&long, "a"), 62);
     }
 
     #[test]
