@@ -698,7 +698,7 @@ fn check_date_header(block: &HeaderBlock, hops: &[Hop], findings: &mut Vec<Findi
             .filter_map(|hop| Some((hop, hop.received.timestamp?)))
     };
     let (Some(sent), Some((_, first)), Some((newest_hop, newest))) =
-        (parsed.timestamp, dated().next(), dated().last())
+        (parsed.timestamp, dated().next(), dated().next_back())
     else {
         return;
     };
