@@ -239,23 +239,17 @@ fn chain(out: &mut String, report: &Report, style: Style) {
         };
         // The name after `from` is the claimed one in some dialects and the reverse-DNS
         // name in others (Exim, ZMailer, qmail), so the other name is shown beside it.
-        let differs = |name: &&str| {
-            r.from_host
-                .as_deref()
-                .is_none_or(|host| !host.eq_ignore_ascii_case(name))
+        let other_name = |label: &str, name: Option<&str>| {
+            name.filter(|name| {
+                r.from_host
+                    .as_deref()
+                    .is_none_or(|host| !host.eq_ignore_ascii_case(name))
+            })
+            .map(|name| format!(" {label} {}", esc(name)))
+            .unwrap_or_default()
         };
-        let rdns = r
-            .from_rdns
-            .as_deref()
-            .filter(differs)
-            .map(|n| format!(" rdns {}", esc(n)))
-            .unwrap_or_default();
-        let helo = r
-            .helo
-            .as_deref()
-            .filter(differs)
-            .map(|n| format!(" helo {}", esc(n)))
-            .unwrap_or_default();
+        let rdns = other_name("rdns", r.from_rdns.as_deref());
+        let helo = other_name("helo", r.helo.as_deref());
         let mark = if Some(hop.index) == report.chain.boundary {
             " <- first external hop"
         } else if hop.internal {
