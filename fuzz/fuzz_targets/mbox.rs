@@ -1,5 +1,5 @@
 //! mbox splitter and envelope parser, with the search for attached originals in each
-//! message; the `message` target covers the analysis.
+//! message. The `message` target covers the analysis.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

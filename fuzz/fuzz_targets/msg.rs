@@ -1,5 +1,5 @@
 //! Outlook .msg reader (Compound File Binary) and the search for attached originals in what
-//! it read; the `message` target covers the analysis.
+//! it read. The `message` target covers the analysis.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

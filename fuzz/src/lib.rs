@@ -23,7 +23,7 @@ pub fn read_and_analyse(label: &str, data: &[u8]) {
 }
 
 /// Reads `data` as a file called `label` and checks what the input layer returns, without
-/// the analysis: the `message` target covers the analysis of any bytes, including what
+/// the analysis. The `message` target covers the analysis of any bytes, including what
 /// the readers return, so the reader targets spend their executions on the readers.
 ///
 /// Checks that every message is labelled inside the input, that mbox messages come in

@@ -522,23 +522,22 @@ fn admit_trace_tail(
     }
 }
 
-/// The methods of Proton Mail's run of results after the last Received field, as
-/// [`admit_trace_tail`] reads it field by field.
 /// The dkim results of Proton Mail's run for one signing domain.
-#[derive(Default)]
 struct Checked {
     count: usize,
-    /// Each distinct result (`pass`, `fail`), in the order first seen.
-    results: Vec<String>,
+    /// The result of the first check (`pass`, `fail`); every further check must repeat it.
+    result: String,
 }
 
+/// The methods of Proton Mail's run of results after the last Received field, as
+/// [`admit_trace_tail`] reads it field by field.
 struct TailRun {
     methods: Vec<String>,
     /// Number of the message's DKIM-Signature fields per signing domain, lower case.
     signatures: HashMap<String, usize>,
     /// Number of DKIM-Signature fields with a signing domain.
     signature_count: usize,
-    /// The dkim results admitted so far per signing domain they name, and how many.
+    /// The dkim results admitted so far per signing domain they name.
     checked: HashMap<String, Checked>,
     /// Number of dkim results admitted so far.
     dkim_results: usize,
@@ -590,11 +589,11 @@ impl TailRun {
             if result.method == "dkim" {
                 self.dkim_results += 1;
                 if let Some(domain) = signing_domain(result) {
-                    let checked = self.checked.entry(domain).or_default();
+                    let checked = self.checked.entry(domain).or_insert_with(|| Checked {
+                        count: 0,
+                        result: result.result.clone(),
+                    });
                     checked.count += 1;
-                    if !checked.results.contains(&result.result) {
-                        checked.results.push(result.result.clone());
-                    }
                 }
             }
             if !repeated {
@@ -619,7 +618,7 @@ impl TailRun {
         };
         // The sender chooses how many signatures a domain has, so a further check may not
         // contradict an earlier one.
-        checked.results == [result.result.as_str()]
+        checked.result == result.result
             && checked.count < signatures * PROTON_DKIM_RESULTS_PER_SIGNATURE
     }
 }

@@ -1381,14 +1381,16 @@ mod tests {
             "Authentication-Results: in.example.net; spf=fail smtp.mailfrom=example.org\n\
              Received: from sender.example.org",
         );
+        let trusted_lines = |report: &crate::analysis::Report| -> Vec<(usize, bool)> {
+            report
+                .auth
+                .results
+                .iter()
+                .map(|f| (f.line, f.trusted))
+                .collect()
+        };
         let report = analyse_text(&with_results);
-        let trusted: Vec<(usize, bool)> = report
-            .auth
-            .results
-            .iter()
-            .map(|f| (f.line, f.trusted))
-            .collect();
-        assert_eq!(trusted, [(4, true)]);
+        assert_eq!(trusted_lines(&report), [(4, true)]);
 
         // A field the sender planted below the new boundary hop stays the sender's, even
         // with the gateway's authserv-id.
@@ -1397,13 +1399,7 @@ mod tests {
             "Authentication-Results: in.example.net; dmarc=pass header.from=example.org\nFrom: a@example.org",
         );
         let report = analyse_text(&planted);
-        let trusted: Vec<(usize, bool)> = report
-            .auth
-            .results
-            .iter()
-            .map(|f| (f.line, f.trusted))
-            .collect();
-        assert_eq!(trusted, [(4, true), (6, false)]);
+        assert_eq!(trusted_lines(&report), [(4, true), (6, false)]);
         assert!(
             report
                 .findings

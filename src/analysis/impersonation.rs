@@ -387,7 +387,7 @@ fn reply_to_lookalike(message: &MessageSummary) -> Option<Finding> {
 }
 
 /// Free-mail domains: a person who writes from one and asks for replies at another
-/// (`gmail.com` and `ymail.com`) is not imitating anyone, and nobody else can register them.
+/// (`gmail.com` and `ymail.com`) is not imitating anyone, and an attacker cannot register these domains.
 const FREE_MAIL_DOMAINS: &[&str] = &[
     "gmail.com",
     "googlemail.com",
