@@ -110,6 +110,10 @@ pub struct Protected {
     /// Every domain of the same owner: a From domain below any of them is the owner itself.
     pub owner_domains: Vec<String>,
     label: String,
+    /// Characters in `label`, counted once here rather than on every comparison.
+    label_chars: usize,
+    /// The ASCII bytes `label` uses ([`byte_set`]).
+    label_bytes: Option<u128>,
     suffix: String,
     skeleton: String,
 }
@@ -130,6 +134,8 @@ impl Protected {
             owner: owner.to_string(),
             owner_domains: owner_domains.to_vec(),
             label: label.to_string(),
+            label_chars: label.chars().count(),
+            label_bytes: byte_set(label),
             suffix: suffix.to_string(),
             skeleton: skeleton(label),
             domain: registrable,
@@ -330,9 +336,13 @@ pub fn find_lookalike(decoded: &DecodedDomain, protected: &[Protected]) -> Optio
     if owned {
         return None;
     }
-    let label_skeleton = skeleton(&decoded.label);
+    let label = Label {
+        skeleton: skeleton(&decoded.label),
+        chars: decoded.label.chars().count(),
+        bytes: byte_set(&decoded.label),
+    };
     protected.iter().find_map(|p| {
-        compare(decoded, &label_skeleton, p).map(|technique| Lookalike {
+        compare(decoded, &label, p).map(|technique| Lookalike {
             imitated: p.domain.clone(),
             owner: p.owner.clone(),
             technique,
@@ -340,14 +350,40 @@ pub fn find_lookalike(decoded: &DecodedDomain, protected: &[Protected]) -> Optio
     })
 }
 
+/// What [`compare`] needs of the decoded domain's registrable label, computed once for
+/// the whole protected list.
+struct Label {
+    skeleton: String,
+    chars: usize,
+    bytes: Option<u128>,
+}
+
+/// Returns the set of bytes an ASCII label uses, one bit per byte value; `None` when the
+/// label is not ASCII.
+fn byte_set(label: &str) -> Option<u128> {
+    label
+        .is_ascii()
+        .then(|| label.bytes().fold(0, |set, b| set | 1u128 << b))
+}
+
+/// Tells whether two labels may be within `allowed` edits, by the characters each uses
+/// that the other lacks: an insertion, deletion or substitution brings in at most one new
+/// character and takes away at most one, and a swap changes neither. So `allowed` edits
+/// leave at most `allowed` such characters on either side. Most labels fail this test,
+/// which saves computing their edit distance.
+fn may_be_within(a: Option<u128>, b: Option<u128>, allowed: usize) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            (a & !b).count_ones() as usize <= allowed && (b & !a).count_ones() as usize <= allowed
+        }
+        _ => true,
+    }
+}
+
 /// Compares a decoded domain with one protected domain, cheapest checks first.
-fn compare(
-    decoded: &DecodedDomain,
-    label_skeleton: &str,
-    protected: &Protected,
-) -> Option<Technique> {
+fn compare(decoded: &DecodedDomain, computed: &Label, protected: &Protected) -> Option<Technique> {
     let label = decoded.label.as_str();
-    let fuzzy = protected.label.chars().count() >= MIN_FUZZY_LABEL_LEN;
+    let fuzzy = protected.label_chars >= MIN_FUZZY_LABEL_LEN;
 
     // Same label under another suffix (only for labels long enough to be distinctive).
     if label == protected.label {
@@ -355,7 +391,7 @@ fn compare(
     }
 
     // Confusable characters: same skeleton, different label.
-    if label_skeleton == protected.skeleton {
+    if computed.skeleton == protected.skeleton {
         return Some(Technique::Confusable);
     }
     if !fuzzy {
@@ -373,11 +409,11 @@ fn compare(
     // Edit distance: one edit for labels up to 7 characters, two for longer ones. Two
     // neighbouring letters swapped (`paypla`) count as one edit, as a reader sees them.
     let allowed = if protected.label.len() >= 8 { 2 } else { 1 };
-    let length_gap = label
-        .chars()
-        .count()
-        .abs_diff(protected.label.chars().count());
-    if length_gap > allowed || label.chars().count() > 63 {
+    let length_gap = computed.chars.abs_diff(protected.label_chars);
+    if length_gap > allowed
+        || computed.chars > 63
+        || !may_be_within(computed.bytes, protected.label_bytes, allowed)
+    {
         return None;
     }
     let distance = osa_distance(label, &protected.label);
@@ -621,6 +657,52 @@ mod tests {
         }
         let long = "a".repeat(63);
         assert_eq!(osa_distance(&long, "a"), 62);
+    }
+
+    #[test]
+    fn byte_set_filter_never_drops_a_close_label() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "paypal",
+            "paypla",
+            "paypa1",
+            "paypall",
+            "pay-pal",
+            "apyapl",
+            "microsoft",
+            "mircosoft",
+            "micros0ft",
+            "rnicrosoft",
+            "contoso",
+            "conotso",
+            "example",
+            "exampel",
+            "xeample",
+            "exarnple",
+            "example-corp",
+        ];
+        for a in words {
+            for b in words {
+                let distance = osa_distance(a, b);
+                for allowed in 0..=2 {
+                    if distance <= allowed {
+                        assert!(
+                            may_be_within(byte_set(a), byte_set(b), allowed),
+                            "{a} {b} {allowed}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(!may_be_within(byte_set("contoso"), byte_set("paypal"), 2));
+        assert!(may_be_within(
+            byte_set("ex\u{e4}mple"),
+            byte_set("example"),
+            0
+        ));
     }
 
     #[test]

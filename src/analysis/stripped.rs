@@ -283,15 +283,15 @@ fn arc_sets_incomplete(arc: &ArcChain, findings: &mut Vec<Finding>) {
 /// Step 4: `<prefix>-0 .. -N-1` chunks must come with `<prefix>-ChunkCount: N`.
 fn message_data_chunks(block: &HeaderBlock, prefix: &str, findings: &mut Vec<Finding>) {
     let count_name = format!("{prefix}-ChunkCount");
-    let chunk_prefix = format!("{}-", prefix.to_ascii_lowercase());
     let chunks: Vec<u32> = block
         .fields
         .iter()
         .filter_map(|h| {
-            h.name
-                .to_ascii_lowercase()
-                .strip_prefix(&chunk_prefix)
-                .and_then(|rest| rest.parse().ok())
+            let (name, rest) = h.name.split_at_checked(prefix.len())?;
+            let number = rest.strip_prefix('-')?;
+            name.eq_ignore_ascii_case(prefix)
+                .then(|| number.parse().ok())
+                .flatten()
         })
         .collect();
     let declared = block.value(&count_name).map(|v| v.trim().parse::<u32>());

@@ -96,7 +96,9 @@ fn read_file(path: &Path, options: &InputOptions) -> Messages {
         Ok(file) => file,
         Err(error) => return single(Err(open_error(path, &error))),
     };
-    let mut prefix = Vec::new();
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut prefix =
+        Vec::with_capacity(usize::try_from(size).map_or(SNIFF_BYTES, |size| size.min(SNIFF_BYTES)));
     if let Err(error) = (&mut file)
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut prefix)
@@ -122,10 +124,7 @@ fn read_file(path: &Path, options: &InputOptions) -> Messages {
             let probe = File::open(path).ok().map(EndProbe::new);
             read_mbox(label, Cursor::new(prefix).chain(file), probe, options)
         }
-        Ok(Kind::Eml) => {
-            let rest = Cursor::new(prefix).chain(file);
-            single_expanded(read_rfc822(source, rest, options), options)
-        }
+        Ok(Kind::Eml) => single_expanded(read_rfc822(source, prefix, file, size, options), options),
     }
 }
 
@@ -143,7 +142,7 @@ fn read_stdin(options: &InputOptions) -> Messages {
     match sniff(&prefix) {
         Err(reason) => single(Err(InputError::new(STDIN_LABEL, None, reason))),
         Ok(Kind::Msg) => {
-            let bytes = read_bounded(Cursor::new(prefix).chain(stdin), MAX_STREAM_BYTES as usize)
+            let bytes = read_bounded(prefix, stdin, 0, MAX_STREAM_BYTES as usize)
                 .map_err(|error| stdin_error(&error));
             let result = bytes.and_then(|bytes| match bytes {
                 Bounded::Whole(bytes) => read_outlook(STDIN_LABEL, Cursor::new(bytes), options),
@@ -157,10 +156,7 @@ fn read_stdin(options: &InputOptions) -> Messages {
             None,
             options,
         ),
-        Ok(Kind::Eml) => single_expanded(
-            read_rfc822(source, Cursor::new(prefix).chain(stdin), options),
-            options,
-        ),
+        Ok(Kind::Eml) => single_expanded(read_rfc822(source, prefix, stdin, 0, options), options),
     }
 }
 
@@ -217,13 +213,16 @@ fn read_outlook<F: Read + Seek>(
 }
 
 /// Reads an RFC 822 message, keeping at most `max_message_bytes` of it.
+/// `start` holds the bytes read already for sniffing, `reader` the rest.
 fn read_rfc822<R: Read>(
     source: Source,
+    start: Vec<u8>,
     reader: R,
+    expected_len: u64,
     options: &InputOptions,
 ) -> Result<Candidate, InputError> {
     let path = source.path.clone();
-    let bytes = read_bounded(reader, options.max_message_bytes)
+    let bytes = read_bounded(start, reader, expected_len, options.max_message_bytes)
         .map_err(|error| InputError::new(path, None, format!("reading failed ({error})")))?;
     let bytes = match bytes {
         Bounded::Whole(bytes) | Bounded::Cut(bytes) => bytes,
@@ -264,9 +263,27 @@ enum Bounded {
     Cut(Vec<u8>),
 }
 
-fn read_bounded<R: Read>(reader: R, limit: usize) -> std::io::Result<Bounded> {
-    let mut bytes = Vec::new();
-    reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+/// Reads an input whose first bytes, `start`, were read already, keeping at most `limit`
+/// bytes and one more to tell that it was cut. `expected_len` is the input's whole size as
+/// its file reports it, or 0 when unknown, so that the buffer is allocated once instead of
+/// growing and copying while the input is read.
+fn read_bounded<R: Read>(
+    start: Vec<u8>,
+    reader: R,
+    expected_len: u64,
+    limit: usize,
+) -> std::io::Result<Bounded> {
+    let mut bytes = start;
+    if bytes.len() <= limit {
+        // One byte more than the expected length lets `read_to_end` see the end without
+        // growing.
+        let wanted = usize::try_from(expected_len).map_or(limit, |len| len.min(limit)) + 1;
+        bytes.reserve_exact(wanted.saturating_sub(bytes.len()));
+        let room = limit + 1 - bytes.len();
+        reader.take(room as u64).read_to_end(&mut bytes)?;
+    } else {
+        bytes.truncate(limit + 1);
+    }
     Ok(if bytes.len() > limit {
         Bounded::Cut(bytes)
     } else {

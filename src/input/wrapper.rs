@@ -320,11 +320,13 @@ fn may_hold_attached_message(bytes: &[u8]) -> bool {
 }
 
 /// Returns, in lower case, the lines where MIME structure is declared. These are the
-/// message's header block, each block of lines from a line starting with `--` (a boundary)
-/// up to the next empty line, and the first line after each of these blocks, where an
-/// attachment's content starts. A boundary is not matched against the declared one, so text that merely starts
-/// with `--` adds lines too; the search can only widen. Boundaries are found with one byte
-/// search, so the lines of the parts' contents are not visited one by one.
+/// `Content-` fields of the message's header block and of each block of lines from a line
+/// starting with `--` (a boundary) up to the next empty line, and the first line after each
+/// of these blocks, where an attachment's content starts. Other fields (Received, ARC and
+/// the like, most of a header block's bytes) cannot declare a part's type or name. A
+/// boundary is not matched against the declared one, so text that merely starts with `--`
+/// adds lines too; the search can only widen. Boundaries are found with one byte search, so
+/// the lines of the parts' contents are not visited one by one.
 fn mime_header_lines(bytes: &[u8]) -> Vec<u8> {
     let mut lower = Vec::new();
     let mut covered = 0;
@@ -333,29 +335,38 @@ fn mime_header_lines(bytes: &[u8]) -> Vec<u8> {
         if start < covered {
             continue;
         }
-        let (blank_end, content_line_end) = header_lines_end(bytes, start);
-        append_lower(&mut lower, &bytes[start..content_line_end]);
         // The first content line may itself be a boundary, which starts the next block.
-        covered = blank_end;
+        covered = append_content_fields(&mut lower, bytes, start);
     }
     lower
 }
 
-/// Returns where the block of lines starting at `start` ends, just after its first empty
-/// line, and where the line after that ends.
-fn header_lines_end(bytes: &[u8], start: usize) -> (usize, usize) {
+/// Appends, in lower case, the `Content-` fields (with their continuation lines) of the
+/// block of lines starting at `start`, then the line after the block's first empty line.
+/// Returns where the block ends, just after that empty line.
+fn append_content_fields(lower: &mut Vec<u8>, bytes: &[u8], start: usize) -> usize {
     let line_end =
         |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i + 1);
     let mut position = start;
+    let mut in_content_field = false;
     while position < bytes.len() {
         let end = line_end(position);
-        let blank = bytes[position..end].trim_ascii().is_empty();
+        let line = &bytes[position..end];
         position = end;
-        if blank {
-            return (position, line_end(position));
+        if line.trim_ascii().is_empty() {
+            append_lower(lower, &bytes[position..line_end(position)]);
+            break;
+        }
+        if !matches!(line[0], b' ' | b'\t') {
+            in_content_field = line
+                .get(..8)
+                .is_some_and(|name| name.eq_ignore_ascii_case(b"content-"));
+        }
+        if in_content_field {
+            append_lower(lower, line);
         }
     }
-    (position, position)
+    position
 }
 
 fn append_lower(lower: &mut Vec<u8>, bytes: &[u8]) {

@@ -17,13 +17,23 @@ pub fn ends_with_ci(text: &str, suffix: &str) -> bool {
 }
 
 /// Tells whether `text` contains `needle`, ignoring ASCII case. The cost is the length of
-/// `text` times the length of `needle` at worst; needles here are short constants.
+/// `text` times the length of `needle` at worst; needles here are short constants. Only the
+/// places where the needle's first letter occurs, found with a vectorised byte search, are
+/// compared in full.
 pub fn contains_ci(text: &str, needle: &str) -> bool {
     let (text, needle) = (text.as_bytes(), needle.as_bytes());
-    needle.is_empty()
-        || text
-            .windows(needle.len())
-            .any(|window| window.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = text.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &text[..=last_start],
+    )
+    .any(|start| text[start + 1..start + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 /// Returns the rest of `text` after `prefix`, ignoring ASCII case.
@@ -48,6 +58,13 @@ mod tests {
             "by mx.google.com"
         ));
         assert!(!contains_ci("by mx.google.co", "by mx.google.com"));
+        assert!(contains_ci("anything", ""));
+        assert!(contains_ci("", ""));
+        assert!(!contains_ci("", "a"));
+        assert!(contains_ci("ends with Outlook.COM", "outlook.com"));
+        assert!(contains_ci("[192.0.2.1]", "[192.0.2.1]"));
+        assert!(!contains_ci("outlook.co", "outlook.com"));
+        assert!(contains_ci("ooutlook", "OUTLOOK"));
         assert_eq!(
             strip_prefix_ci("RFC822;a@example.org", "rfc822;"),
             Some("a@example.org")

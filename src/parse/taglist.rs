@@ -294,12 +294,15 @@ fn is_canonicalization(value: &str) -> bool {
 /// Tells whether `value` is base64 (RFC 6376 section 3.5 `base64string`): letters, digits,
 /// `+` and `/`, then at most two `=`, with whitespace anywhere.
 fn is_base64(value: &str) -> bool {
-    let compact = remove_whitespace(value);
-    let data = compact.trim_end_matches('=');
-    compact.len() - data.len() <= 2
-        && data
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+    let mut padding = 0;
+    value.chars().filter(|c| !c.is_whitespace()).all(|c| {
+        if c == '=' {
+            padding += 1;
+            padding <= 2
+        } else {
+            padding == 0 && (c.is_ascii_alphanumeric() || c == '+' || c == '/')
+        }
+    })
 }
 
 /// Tells whether `value` is a domain name in ASCII: non-empty labels of letters, digits,
@@ -314,6 +317,13 @@ fn is_domain_name(value: &str) -> bool {
 }
 
 fn remove_whitespace(value: &str) -> String {
+    if value.is_ascii() {
+        // The ASCII characters `char::is_whitespace` accepts, without decoding UTF-8.
+        let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+        let mut compact = Vec::with_capacity(value.len());
+        compact.extend(value.bytes().filter(|b| !is_space(b)));
+        return String::from_utf8(compact).unwrap_or_default();
+    }
     value.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
@@ -718,6 +728,19 @@ mod tests {
         ];
         for (input, valid) in cases {
             assert_eq!(is_canonicalization(input), valid, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn remove_whitespace_agrees_with_char_is_whitespace() {
+        for input in [
+            "a b\tc\r\n d\u{0b}e\u{0c}f",
+            "QU JD\n Rg==",
+            "a\u{a0}b\u{2003}c",
+            "",
+        ] {
+            let expected: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+            assert_eq!(remove_whitespace(input), expected, "{input:?}");
         }
     }
 
