@@ -1022,6 +1022,13 @@ fn parse_address(text: &str) -> Option<(IpAddr, Option<String>)> {
         Some((addr, zone)) => (addr, Some(zone).filter(|z| !z.is_empty())),
         None => (text, None),
     };
+    // Host names, the usual tokens here, fail this test without running the address parsers.
+    if !addr
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+    {
+        return None;
+    }
     let ip = addr
         .parse::<IpAddr>()
         .ok()
@@ -1039,6 +1046,9 @@ fn ipv4_with_port(text: &str) -> Option<IpAddr> {
         && port.bytes().all(|b| b.is_ascii_digit())
     {
         return addr.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4);
+    }
+    if text.bytes().filter(|&b| b == b'.').count() != 4 {
+        return None;
     }
     let parts: Vec<&str> = text.split('.').collect();
     if parts.len() == 5
