@@ -360,12 +360,16 @@ fn reply_to_lookalike(message: &MessageSummary) -> Option<Finding> {
         }
         let (claimed, lookalike) = protected.iter().find_map(|(claimed, protected)| {
             let lookalike = find_lookalike(&decoded, std::slice::from_ref(protected))?;
-            let counted = matches!(
-                lookalike.technique,
-                Technique::Confusable | Technique::EditDistance(_)
-            );
-            (counted && !same_company_variant(&claimed.label, &decoded.label))
-                .then_some((claimed, lookalike))
+            // The same label under a mistyped suffix has the same name by definition, which
+            // the check for a company's own variants would excuse.
+            let counted = match lookalike.technique {
+                Technique::Confusable | Technique::EditDistance(_) => {
+                    !same_company_variant(&claimed.label, &decoded.label)
+                }
+                Technique::OtherSuffix => is_suffix_typo(&claimed.suffix, &decoded.suffix),
+                Technique::HyphenatedPart | Technique::SubdomainLabel => false,
+            };
+            counted.then_some((claimed, lookalike))
         })?;
         // The address as written keeps the capital I of `exampIe.com`, which lower case hides.
         Some(
@@ -384,6 +388,23 @@ fn reply_to_lookalike(message: &MessageSummary) -> Option<Finding> {
             .with_header("Reply-To"),
         )
     })
+}
+
+/// Tells whether the Reply-To suffix is the claimed generic suffix with one letter left
+/// out, or `.cam` for `.com`: `example.co` for `example.com`, a classic of business email
+/// compromise. The same name under an unrelated suffix (`.net`, `.de`) is often the same
+/// company's other domain and is not counted.
+fn is_suffix_typo(claimed: &str, reply: &str) -> bool {
+    const GENERIC: [&str; 3] = ["com", "net", "org"];
+    if !GENERIC.contains(&claimed) {
+        return false;
+    }
+    (claimed == "com" && reply == "cam")
+        || (0..claimed.len()).any(|gap| {
+            reply.len() + 1 == claimed.len()
+                && reply.starts_with(&claimed[..gap])
+                && reply.ends_with(&claimed[gap + 1..])
+        })
 }
 
 /// Free-mail domains: a person who writes from one and asks for replies at another
@@ -680,6 +701,15 @@ mod tests {
             // The same name under another suffix or joined to other words: often the same
             // company's other domain.
             ("news@example-corp.com", "help@example-corp.net", false),
+            ("news@example-corp.com", "help@example-corp.de", false),
+            ("news@example-corp.co.uk", "help@example-corp.co", false),
+            // The suffix with a letter left out, or .cam for .com.
+            ("ceo@example-corp.com", "ceo@example-corp.co", true),
+            ("ceo@example-corp.com", "ceo@example-corp.cm", true),
+            ("ceo@example-corp.com", "ceo@example-corp.om", true),
+            ("ceo@example-corp.com", "ceo@example-corp.cam", true),
+            ("ceo@example-corp.net", "ceo@example-corp.ne", true),
+            ("ceo@example-corp.co", "ceo@example-corp.com", false),
             (
                 "news@example-corp.com",
                 "help@example-corp-support.com",
