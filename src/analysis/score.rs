@@ -79,6 +79,11 @@ pub const SIGNALS: &[(&str, u32, &str)] = &[
         "Replies go to another organisational domain than the From address",
     ),
     (
+        "system-account-envelope",
+        20,
+        "The envelope sender is a system account (root, www-data) of a server outside the From domain: mail sent by a script on that server",
+    ),
+    (
         "display-name-address",
         25,
         "The display name contains an address of another domain than the real sender",

@@ -304,6 +304,9 @@ fn compare_domains(summary: &mut MessageSummary, compare_message_id: bool) {
             .with_header("Return-Path"),
         );
     }
+    if let Some(finding) = system_account_envelope(summary, &from_org) {
+        summary.findings.push(finding);
+    }
     let message_id_org = summary
         .message_id
         .as_deref()
@@ -325,10 +328,98 @@ fn compare_domains(summary: &mut MessageSummary, compare_message_id: bool) {
     }
 }
 
+/// Accounts that a server's mail program puts in the envelope when a script or daemon
+/// sends without naming a sender: the superuser, web server accounts (Debian, Red Hat,
+/// SUSE, BSD), and the default users of cloud server images.
+const SYSTEM_ACCOUNTS: &[&str] = &[
+    "root", "www-data", "apache", "nginx", "httpd", "nobody", "wwwrun", "www", "daemon", "ubuntu",
+    "centos", "debian", "ec2-user",
+];
+
+/// Reports a Return-Path at a system account of a server when the From address is in
+/// another organisational domain (`root@vps-1234.example.net` under From `bank.example`).
+/// That is the envelope a script on a rented or compromised server gets; a service that
+/// sends for the From domain uses a bounce address of its own.
+fn system_account_envelope(summary: &MessageSummary, from_org: &str) -> Option<Finding> {
+    let return_path = summary.return_path.as_deref()?;
+    let address = return_path
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    let (local, host) = address.rsplit_once('@')?;
+    let local = local.trim().trim_matches('"').to_ascii_lowercase();
+    // A bare host name (`ubuntu-s-1vcpu-1gb-01`, a cloud server's default) has no
+    // organisational domain and is never the From domain's.
+    let host_org = org_domain(&host.trim().to_ascii_lowercase());
+    if !SYSTEM_ACCOUNTS.contains(&local.as_str()) || host_org.as_deref() == Some(from_org) {
+        return None;
+    }
+    Some(
+        Finding::new(
+            "sender.envelope-system-account",
+            Severity::Medium,
+            "Envelope sender is a server's system account",
+            format!(
+                "The Return-Path is {address}, the {local} account of a server, while From claims {from_org}. A server's mail program records such an envelope when a script sends mail without naming a sender, as mass-mailing scripts on rented or compromised servers do; a service that sends for {from_org} uses a bounce address of its own."
+            ),
+        )
+        .with_header("Return-Path"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::parse::address::DEFAULT_MAX_MAILBOXES;
+
+    #[test]
+    fn system_account_envelope_table() {
+        // (Return-Path, From, whether sender.envelope-system-account fires)
+        let cases = [
+            (
+                "<root@vps-1234.example.net>",
+                "alerts@bank.example.com",
+                true,
+            ),
+            (
+                "<root@ubuntu-s-1vcpu-1gb-01>",
+                "alerts@bank.example.com",
+                true,
+            ),
+            (
+                "<www-data@web01.example.net>",
+                "\"Bank\" <no-reply@bank.example.com>",
+                true,
+            ),
+            ("<\"Apache\"@host.example.org>", "info@example.com", true),
+            // The server's own mail, and ordinary bounce addresses.
+            (
+                "<root@server.example.com>",
+                "root@server.example.com",
+                false,
+            ),
+            ("<root@server.example.com>", "cron@example.com", false),
+            ("<bounce-123@mail.example.net>", "news@example.com", false),
+            ("<rootkit@host.example.net>", "news@example.com", false),
+            ("<>", "mailer-daemon@example.com", false),
+        ];
+        for (return_path, from, expected) in cases {
+            let report = crate::analysis::test_support::analyse_text(&format!(
+                "Return-Path: {return_path}\nFrom: {from}\nSubject: test\n\nbody\n"
+            ));
+            let fired = report
+                .findings
+                .iter()
+                .any(|f| f.id == "sender.envelope-system-account");
+            assert_eq!(fired, expected, "{return_path} / {from}");
+            let signal = report
+                .spoof
+                .signals
+                .iter()
+                .any(|s| s.id == "system-account-envelope");
+            assert_eq!(signal, expected, "{return_path} / {from}");
+        }
+    }
 
     /// Each Microsoft 365 tenant is its own organisation, with or without the hybrid
     /// `mail.` label.

@@ -126,6 +126,7 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
         ("sender.display-name-vip", "display-name-vip"),
         ("sender.display-name-obfuscated", "display-name-obfuscated"),
         ("sender.reply-to-lookalike", "reply-to-lookalike"),
+        ("sender.envelope-system-account", "system-account-envelope"),
         ("iplist.campaign-match", "iplist-campaign"),
         ("iplist.match", "iplist-user"),
     ];
