@@ -9,7 +9,10 @@ use crate::analysis::auth::AuthSection;
 use crate::analysis::chain::RelayChain;
 use crate::finding::{Finding, Severity};
 use crate::headers::HeaderBlock;
+use crate::parse::ascii::starts_with_ci;
+use crate::parse::authres::AuthResult;
 use crate::parse::exchange::parse_header_marker;
+use crate::parse::taglist::DkimSignature;
 use crate::platform::PlatformSection;
 use crate::platform::profiles::Profile;
 use std::collections::HashSet;
@@ -128,10 +131,18 @@ fn campaign_pattern(
 const PRESENT_WHEN_SIGNED: [&str; 4] = ["from", "date", "subject", "message-id"];
 
 fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mut Vec<Finding>) {
-    let mut signatures: Vec<(&str, usize, &Vec<String>)> = auth
+    let verified: Vec<&AuthResult> = auth
+        .trusted_results("dkim")
+        .into_iter()
+        .filter(|r| r.result == "pass")
+        .collect();
+    let mut signatures: Vec<(&str, usize, &Vec<String>, bool)> = auth
         .dkim_signatures
         .iter()
-        .map(|s| ("DKIM-Signature", s.line, &s.parsed.h))
+        .map(|s| {
+            let passed = verified.iter().any(|r| names_signature(r, &s.parsed));
+            ("DKIM-Signature", s.line, &s.parsed.h, passed)
+        })
         .collect();
     let ams: Vec<_> = block
         .all("ARC-Message-Signature")
@@ -144,7 +155,7 @@ fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mu
         .collect();
     signatures.extend(
         ams.iter()
-            .map(|(line, s)| ("ARC-Message-Signature", *line, &s.h)),
+            .map(|(line, s)| ("ARC-Message-Signature", *line, &s.h, false)),
     );
 
     // Sets keep this linear: an `h=` list can name hundreds of thousands of headers.
@@ -157,7 +168,7 @@ fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mu
         .iter()
         .map(|h| h.name.to_ascii_lowercase())
         .collect();
-    for (field, line, signed) in signatures {
+    for (field, line, signed, passed) in signatures {
         let mut missing: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         let mut oversigns = false;
@@ -180,6 +191,21 @@ fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mu
         // and Resent-*. So only the headers every signed message carries count as removed.
         // Exchange's header firewall removes X-MS-Exchange-* fields at organisation
         // boundaries after signing.
+        // A signature that the recipient's receiver verified was checked over the same
+        // fields as it was signed over, so what is absent now was absent when it was signed.
+        if passed {
+            if !missing.is_empty() {
+                findings.push(signed_missing_finding(
+                    "stripped.signed-header-absent",
+                    Severity::Info,
+                    field,
+                    line,
+                    missing,
+                    "The recipient's receiver recorded dkim=pass for this signature, so these headers were already absent when it was signed; only the recipient's own systems could have removed one after that check.",
+                ));
+            }
+            continue;
+        }
         let expected = |name: &String| {
             let name = name.to_ascii_lowercase();
             oversigns
@@ -199,16 +225,46 @@ fn signed_headers_missing(block: &HeaderBlock, auth: &AuthSection, findings: &mu
             ));
         }
         if !explained.is_empty() {
+            let exchange = explained
+                .iter()
+                .any(|name| starts_with_ci(name, "x-ms-exchange-"));
+            let explanation = if exchange {
+                "The signer over-signs (lists names more than once), lists headers that are often absent to sign their absence, or the header is one Exchange drops at organisation boundaries, so its absence is expected."
+            } else {
+                "The signer over-signs (lists names more than once) or lists headers that are often absent to sign their absence, so their absence is expected."
+            };
             findings.push(signed_missing_finding(
                 "stripped.signed-header-absent",
                 Severity::Info,
                 field,
                 line,
                 explained,
-                "The signer over-signs (lists names more than once), lists headers that are often absent to sign their absence, or the header is one Exchange drops at organisation boundaries, so its absence is expected.",
+                explanation,
             ));
         }
     }
+}
+
+/// Tells whether a dkim result names this signature: the same signing domain, and the
+/// same selector or the start of the same signature value (RFC 6008 `header.b`) when the
+/// result gives one. A result that gives neither names every signature of its domain.
+fn names_signature(result: &AuthResult, signature: &DkimSignature) -> bool {
+    let same =
+        |a: Option<&str>, b: Option<&str>| a.zip(b).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
+    if !same(result.property("header.d"), signature.d.as_deref()) {
+        return false;
+    }
+    let selector = result.property("header.s");
+    let prefix = result.property("header.b");
+    let selector_matches = selector.is_none() || same(selector, signature.s.as_deref());
+    let prefix_matches = prefix.is_none_or(|prefix| {
+        prefix.len() >= 8
+            && signature
+                .b
+                .as_deref()
+                .is_some_and(|b| b.starts_with(prefix))
+    });
+    selector_matches && prefix_matches
 }
 
 fn signed_missing_finding(
@@ -427,6 +483,34 @@ mod signed_header_tests {
         };
         assert_eq!(finding("stripped.signed-header-missing"), ["subject"]);
         assert_eq!(finding("stripped.signed-header-absent"), ["cc", "reply-to"]);
+    }
+
+    /// A signature the recipient's receiver verified was signed over the fields it was
+    /// checked over: an absent Message-ID was absent when it was signed. A pass for
+    /// another selector does not vouch for it.
+    #[test]
+    fn verified_signature_absent_headers_are_expected() {
+        let message = |selector: &str| {
+            format!(
+                "Authentication-Results: mx1.example.net; dkim=pass header.d=example.org header.s={selector} header.b=ABCDEFGH\n\
+                 Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTP id 4Q; Tue, 8 Aug 2023 16:13:55 +0000\n\
+                 DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; h=from:subject:message-id; bh=AAAA; b=ABCDEFGHIJ\n\
+                 From: a@example.org\n\
+                 Subject: test\n\
+                 \n\
+                 body\n"
+            )
+        };
+        let ids = |selector: &str| -> Vec<String> {
+            analyse_text(&message(selector))
+                .findings
+                .into_iter()
+                .map(|f| f.id)
+                .filter(|id| id.starts_with("stripped.signed"))
+                .collect()
+        };
+        assert_eq!(ids("s1"), ["stripped.signed-header-absent"]);
+        assert_eq!(ids("s2"), ["stripped.signed-header-missing"]);
     }
 
     /// Internal mail of an on-premises Exchange Server carries X-MS-Exchange-Organization-*
