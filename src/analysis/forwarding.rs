@@ -78,16 +78,24 @@ const LIST_HEADERS: [&str; 7] = [
 /// List-Help, List-Owner), then ezmlm's `Mailing-List: list NAME@DOMAIN`, which Yahoo
 /// Groups also wrote.
 pub fn list_domain(report: &Report) -> Option<String> {
+    list_source(report).map(|(domain, _)| domain)
+}
+
+/// Returns the list's organisational domain, as [`list_domain`] does, with the name of the
+/// field that gave it.
+fn list_source(report: &Report) -> Option<(String, &'static str)> {
     let headers = &report.headers;
     let from_id = headers.value("List-Id").and_then(|value| {
         let inner = value.rsplit_once('<')?.1.split_once('>')?.0;
-        org_domain(inner.trim())
+        org_domain(inner.trim()).map(|domain| (domain, "List-Id"))
     });
-    let mailto_domain = |name: &str| {
+    let mailto_domain = |name: &'static str| {
         let value = headers.value(name)?;
         let mailto = value.split_once("mailto:")?.1;
         let address = mailto.split(['>', '?', ',']).next()?;
-        address_domain(address.trim()).and_then(|d| org_domain(&d))
+        address_domain(address.trim())
+            .and_then(|d| org_domain(&d))
+            .map(|domain| (domain, name))
     };
     let from_ezmlm = || {
         let value = headers.value("Mailing-List")?;
@@ -96,7 +104,9 @@ pub fn list_domain(report: &Report) -> Option<String> {
             .strip_prefix("list")?
             .split([';', ' '])
             .find(|t| t.contains('@'))?;
-        address_domain(address).and_then(|d| org_domain(&d))
+        address_domain(address)
+            .and_then(|d| org_domain(&d))
+            .map(|domain| (domain, "Mailing-List"))
     };
     from_id
         .or_else(|| {
@@ -210,12 +220,15 @@ pub fn explain_list_reply(report: &mut Report) {
     if reply_orgs.is_empty() || !reply_orgs.iter().all(|d| is_list_reply(report, d)) {
         return;
     }
+    let Some((_, list_field)) = list_source(report) else {
+        return;
+    };
     for finding in &mut report.findings {
         if finding.id == "sender.reply-to-other-domain" {
             finding.severity = crate::finding::Severity::Info;
             finding.title = "Reply-To points to the mailing list".into();
             finding.detail = format!(
-                "{} The list headers (List-Id or List-Post) name the same domain, so the list sends replies back to itself.",
+                "{} The list's {list_field} field names the same domain, so the list sends replies back to itself.",
                 finding.detail
             );
         }

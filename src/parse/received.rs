@@ -1271,8 +1271,10 @@ fn check_field(r: &mut Received, value: &str, has_clause: bool, bad_literal: boo
             "An address literal in the field is broken (a doubled or stray bracket, or text that is not an address); the hop was kept.",
         ));
     }
+    // A loopback address in the slot is a local hand-over (MailEnable writes
+    // `from (127.0.0.1 [127.0.0.1])` for its own connectors), not a missing PTR record.
     if let Some(rdns) = r.from_rdns.as_deref()
-        && parse_address(rdns).is_some()
+        && parse_address(rdns).is_some_and(|(ip, _)| !ip.is_loopback())
     {
         let detail = format!(
             "The reverse-DNS slot holds the address `{rdns}` where a host name belongs: the connecting address has no PTR record, or the field was written by hand."
@@ -1641,6 +1643,12 @@ mod tests {
             "from example.de (192.0.2.4 [192.0.2.4]) by mail.example.com with ESMTP id ex-1; Fri, 12 Dec 2025 16:29:29 +0000",
             &["from_rdns=192.0.2.4", "from_ip=192.0.2.4"],
             &["chain.ip-as-rdns"],
+        ),
+        // MailEnable's local connector: a loopback address in the slot is no missing PTR.
+        (
+            "from (127.0.0.1 [127.0.0.1]) by mail.example.com with MailEnable ESMTP; Fri, 12 Dec 2025 16:29:29 +0000",
+            &["from_rdns=127.0.0.1", "from_ip=127.0.0.1"],
+            &[],
         ),
         (
             "from 4f2a9c7d1e3b (relay-03 [10.20.30.40]) by notify.example.com (Postfix) with ESMTP id E01ABC2345 for <r@example.org>; Thu,  2 Feb 2023 18:08:32 -0500 (EST)",
