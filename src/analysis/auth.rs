@@ -238,6 +238,17 @@ fn compauth_arc_override(results: &[AuthField]) -> bool {
         })
 }
 
+/// Returns the DMARC result in the trusted Exchange Online fields (the id-less form that
+/// carries compauth), or `None` when they record none.
+fn exchange_dmarc(results: &[AuthField]) -> Option<&str> {
+    results
+        .iter()
+        .filter(|field| field.trusted && field.parsed.authserv_id.is_none())
+        .flat_map(|field| &field.parsed.results)
+        .find(|r| r.method == "dmarc")
+        .map(|r| r.result.as_str())
+}
+
 /// Returns the instance and DMARC result of the oldest ARC-Authentication-Results that
 /// records one: what the first forwarder saw before it changed the message.
 fn oldest_arc_dmarc(arc: &ArcChain) -> Option<(u32, &str)> {
@@ -275,6 +286,7 @@ impl AuthSection {
     /// `dmarc=pass`, so the From domain passed before a forwarder broke it.
     pub fn dmarc_failure_forwarded(&self) -> bool {
         compauth_arc_override(&self.results)
+            && exchange_dmarc(&self.results) == Some("fail")
             && oldest_arc_dmarc(&self.arc).is_some_and(|(_, result)| result == "pass")
     }
 }
@@ -308,22 +320,34 @@ fn arc_override(results: &[AuthField], arc: &ArcChain) -> Option<Finding> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (recorded, effect) = match oldest_arc_dmarc(arc) {
-        Some((instance, "pass")) => (
-            format!(" The oldest ARC-Authentication-Results (i={instance}) recorded dmarc=pass."),
-            "The DMARC failure is then an effect of the forwarding, so it does not count towards the score.",
+    let recorded = match oldest_arc_dmarc(arc) {
+        Some((instance, result)) => format!(
+            " The oldest ARC-Authentication-Results (i={instance}) recorded dmarc={}.",
+            crate::report::escape::escape_terminal(result)
         ),
-        Some((instance, result)) => (
+        None => " No ARC-Authentication-Results records a DMARC result.".to_string(),
+    };
+    // Exchange Online also writes reason 130 when its own DMARC check found no failure
+    // (dmarc=none: the From domain publishes no policy). Nothing was overridden then.
+    let dmarc = exchange_dmarc(results);
+    if dmarc != Some("fail") {
+        let dmarc = dmarc.map_or_else(
+            || "no dmarc result".to_string(),
+            |r| format!("dmarc={}", crate::report::escape::escape_terminal(r)),
+        );
+        return Some(Finding::new(
+            "auth.arc-override",
+            Severity::Info,
+            "Exchange Online gave the ARC override reason without a DMARC failure",
             format!(
-                " The oldest ARC-Authentication-Results (i={instance}) recorded dmarc={}.",
-                crate::report::escape::escape_terminal(result)
+                "The recipient's results record compauth=pass reason=130, the reason Exchange Online gives when the results of a trusted ARC sealer ({sealers}) override a DMARC failure, but the same results record {dmarc}: no DMARC failure was overridden.{recorded} The missing DMARC pass counts towards the score as on any other message. mailtrace checks ARC signatures only with --online."
             ),
-            "No forwarder recorded a DMARC pass, so the failure still counts towards the score.",
-        ),
-        None => (
-            " No ARC-Authentication-Results records a DMARC result.".to_string(),
-            "No forwarder recorded a DMARC pass, so the failure still counts towards the score.",
-        ),
+        ));
+    }
+    let effect = if oldest_arc_dmarc(arc).is_some_and(|(_, result)| result == "pass") {
+        "The DMARC failure is then an effect of the forwarding, so it does not count towards the score."
+    } else {
+        "No forwarder recorded a DMARC pass, so the failure still counts towards the score."
     };
     Some(Finding::new(
         "auth.arc-override",
@@ -1184,6 +1208,31 @@ mod exchange_form_tests {
         assert!(failed.findings.iter().all(|f| f.id != "auth.arc-override"));
         let signals: Vec<&str> = failed.spoof.signals.iter().map(|s| s.id.as_str()).collect();
         assert!(signals.contains(&"dmarc-fail"), "{signals:?}");
+
+        // Reason 130 with dmarc=none: nothing was overridden, and no DMARC pass is recorded.
+        let no_policy = analyse(&format!(
+            "{INTERNAL}{}{EDGE}{arc}",
+            overridden.replace("dmarc=fail", "dmarc=none")
+        ));
+        let finding = no_policy
+            .findings
+            .iter()
+            .find(|f| f.id == "auth.arc-override")
+            .expect("an auth.arc-override finding");
+        assert!(
+            finding
+                .detail
+                .contains("record dmarc=none: no DMARC failure was overridden"),
+            "{}",
+            finding.detail
+        );
+        let signals: Vec<&str> = no_policy
+            .spoof
+            .signals
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert!(signals.contains(&"dmarc-missing"), "{signals:?}");
     }
 
     /// The recipient's receiver is not Exchange Online: an upstream tenant relayed to it.
