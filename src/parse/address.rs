@@ -177,7 +177,10 @@ impl Problems {
         let mut lines: Vec<String> = counts
             .iter()
             .filter(|(count, _)| *count > 0)
-            .map(|(count, fault)| format!("{count} x {fault}"))
+            .map(|(count, fault)| match count {
+                1 => fault.to_string(),
+                _ => format!("{fault} ({count} times)"),
+            })
             .collect();
         if let Some(text) = &self.first_entry_without_address {
             lines.push(format!("first entry without an address: {}", quoted(text)));

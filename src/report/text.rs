@@ -250,6 +250,19 @@ fn chain(out: &mut String, report: &Report, style: Style) {
         };
         let rdns = other_name("rdns", r.from_rdns.as_deref());
         let helo = other_name("helo", r.helo.as_deref());
+        // Without a reverse-DNS name, a name after `from` that is the HELO name is only
+        // what the client said, and is labelled so (qmail's `from unknown (HELO x)`).
+        let claimed = if r.from_rdns.is_none()
+            && !host_is_ip
+            && r.helo.as_deref().is_some_and(|helo| {
+                r.from_host
+                    .as_deref()
+                    .is_some_and(|host| host.eq_ignore_ascii_case(helo))
+            }) {
+            "helo "
+        } else {
+            ""
+        };
         let mark = if Some(hop.index) == report.chain.boundary {
             " <- first external hop"
         } else if hop.internal {
@@ -259,7 +272,7 @@ fn chain(out: &mut String, report: &Report, style: Style) {
         };
         let _ = writeln!(
             out,
-            "  {:>2}. {time} {delay:>8}  from {}{from_ip}{rdns}{helo}  by {}{}{mark}",
+            "  {:>2}. {time} {delay:>8}  from {claimed}{}{from_ip}{rdns}{helo}  by {}{}{mark}",
             hop.index,
             opt(r.from_host.as_deref()),
             opt(r.by_host.as_deref()),
@@ -338,17 +351,31 @@ fn auth(out: &mut String, report: &Report, style: Style) {
     }
     for spf in &auth.received_spf {
         let p = &spf.parsed;
+        // The pairs that are present; Microsoft writes none and says in its comment what
+        // it checked, so the comment stands in for them.
+        let mut details: Vec<String> = Vec::new();
+        if let Some(ip) = p.client_ip.or(p.comment_ip) {
+            details.push(format!("client-ip={ip}"));
+        }
+        if let Some(envelope_from) = p.envelope_from.as_deref() {
+            details.push(format!("envelope-from={}", clip(envelope_from)));
+        }
+        if let Some(helo) = p.helo.as_deref() {
+            details.push(format!("helo={}", clip(helo)));
+        }
+        if details.is_empty()
+            && let Some(comment) = p.comment.as_deref()
+        {
+            let comment = comment.split_whitespace().collect::<Vec<_>>().join(" ");
+            details.push(format!("({})", clip(&comment)));
+        }
         let _ = writeln!(
             out,
-            "  [{}] Received-SPF line {}: {} client-ip={} envelope-from={} helo={}",
+            "  [{}] Received-SPF line {}: {} {}",
             trust_label(spf.trusted),
             spf.line,
             esc(&p.result),
-            p.client_ip
-                .or(p.comment_ip)
-                .map_or("-".into(), |ip| ip.to_string()),
-            opt(p.envelope_from.as_deref()),
-            opt(p.helo.as_deref())
+            details.join(" ")
         );
     }
     for dkim in &auth.dkim_signatures {
