@@ -194,6 +194,9 @@ fn summary(out: &mut String, report: &Report, style: Style) {
         None => "none found".into(),
     };
     let _ = writeln!(out, "  Origin IP:   {origin}");
+    if let Some(others) = other_addresses(report) {
+        let _ = writeln!(out, "  Other IPs:   {others}");
+    }
     let spoof = &report.spoof;
     let verdict = format!(
         "{}/100 {}",
@@ -201,6 +204,34 @@ fn summary(out: &mut String, report: &Report, style: Style) {
         spoof.verdict.as_str().to_uppercase()
     );
     let _ = writeln!(out, "  Spoof score: {}", style.bold(&verdict));
+}
+
+/// Lists the addresses read outside the Received fields (X-Originating-IP, X-Sender-IP,
+/// Received-SPF, Exchange's stamps) other than the origin, each once with every field that
+/// names it, or `None` when there are none. The relay chain below shows the Received
+/// addresses, and the JSON report every address with where it was read.
+fn other_addresses(report: &Report) -> Option<String> {
+    let origin = report.origin.as_ref().and_then(|origin| origin.ip);
+    let mut listed: Vec<(std::net::IpAddr, Vec<&str>)> = Vec::new();
+    for found in &report.addresses {
+        if found.location.starts_with("Received hop") || Some(found.ip) == origin {
+            continue;
+        }
+        match listed.iter_mut().find(|(ip, _)| *ip == found.ip) {
+            Some((_, places)) if !places.contains(&found.location.as_str()) => {
+                places.push(&found.location);
+            }
+            Some(_) => {}
+            None => listed.push((found.ip, vec![&found.location])),
+        }
+    }
+    (!listed.is_empty()).then(|| {
+        listed
+            .iter()
+            .map(|(ip, places)| format!("{ip} ({})", esc(&places.join(", "))))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 fn chain(out: &mut String, report: &Report, style: Style) {
@@ -833,6 +864,19 @@ body
         );
         assert!(
             output.contains("  Origin IP:   none: hop 1, the first external hop, has no address\n"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn addresses_outside_received_fields_are_listed() {
+        let output = render_plain(
+            "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTP id 4Q; Tue, 8 Aug 2023 16:13:55 +0000\n\
+             X-Originating-IP: [192.0.2.44]\n\
+             From: a@example.org\n\nbody\n",
+        );
+        assert!(
+            output.contains("  Other IPs:   192.0.2.44 (X-Originating-IP)\n"),
             "{output}"
         );
     }
