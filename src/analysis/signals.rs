@@ -69,6 +69,9 @@ fn listed_connecting_ip(found: &IpMatch) -> Finding {
 /// Adds the sender findings that need the relay chain: a From address in an organisation
 /// domain on a message that came from outside.
 pub fn add_sender_findings(report: &mut Report, config: &AnalysisConfig) {
+    if let Some(finding) = brand_domain_unauthenticated(report) {
+        report.findings.push(finding);
+    }
     let Some(domain) = report.message.from_domain() else {
         return;
     };
@@ -276,6 +279,61 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
     }
 }
 
+/// Reports a From domain of a brand on the built-in list that the recipient's trusted
+/// results do not authenticate: no SPF or DKIM pass in its organisational domain and no
+/// DMARC or compauth pass. The brands on the list sign their mail and pass DMARC, so the
+/// message did not come from the brand, unless a forwarder broke its authentication. The
+/// score already counts the failed verdicts; the finding names the brand.
+fn brand_domain_unauthenticated(report: &Report) -> Option<Finding> {
+    let auth = &report.auth;
+    if !auth.has_trusted_results() {
+        return None;
+    }
+    let domain = report.message.from_domain()?;
+    let brand = crate::analysis::lookalike::builtin_brands()
+        .iter()
+        .find(|brand| brand.owns(&domain))?;
+    let from_org = org_domain(&domain)?;
+    let passed = |method: &str, results: &[&str]| {
+        auth.trusted_results(method)
+            .iter()
+            .any(|r| results.contains(&r.result.as_str()))
+    };
+    if passed("dmarc", &["pass", "bestguesspass"]) || passed("compauth", &["pass"]) {
+        return None;
+    }
+    if authenticated_domains(report)
+        .iter()
+        .filter_map(|d| org_domain(d))
+        .any(|d| d == from_org)
+    {
+        return None;
+    }
+    let recorded: Vec<String> = ["spf", "dkim", "dmarc", "compauth"]
+        .iter()
+        .flat_map(|method| auth.trusted_results(method))
+        .map(|r| format!("{}={}", r.method, r.result))
+        .collect();
+    let recorded = if recorded.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", recorded.join(", "))
+    };
+    Some(
+        Finding::new(
+            "sender.brand-domain-unauthenticated",
+            Severity::Medium,
+            format!("From is a domain of {}, and nothing authenticated it", brand.name()),
+            format!(
+                "The From domain {domain} is a domain of {} on the built-in brand list, but the recipient's trusted results record no pass for it{recorded}. The brand's own mail is signed and passes DMARC, so unless a forwarder changed the message on the way, it did not come from {}: the From domain is spoofed.",
+                brand.name(),
+                brand.name()
+            ),
+        )
+        .with_header("From"),
+    )
+}
+
 /// Describes the gap when the From organisational domain matches neither a DKIM signing
 /// domain nor the envelope sender's domain.
 fn alignment_gap(report: &Report) -> Option<String> {
@@ -428,6 +486,28 @@ mod tests {
             "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTP id 4Q; Tue, 8 Aug 2023 16:13:55 +0000\n\
              {fields}Subject: test\n\nbody\n"
         ))
+    }
+
+    #[test]
+    fn unauthenticated_brand_domain_named() {
+        let has = |fields: &str| {
+            analyse(&format!("{fields}From: DHL <noreply@dhl.de>\n"))
+                .findings
+                .iter()
+                .any(|f| f.id == "sender.brand-domain-unauthenticated")
+        };
+        assert!(has(
+            "Authentication-Results: mx1.example.net; spf=none smtp.mailfrom=example.org; dkim=none; dmarc=none header.from=dhl.de\n"
+        ));
+        // A pass in the brand's domain, or a DMARC pass, authenticates it.
+        assert!(!has(
+            "Authentication-Results: mx1.example.net; spf=none smtp.mailfrom=example.org; dkim=pass header.d=mail.dhl.de\n"
+        ));
+        assert!(!has(
+            "Authentication-Results: mx1.example.net; dmarc=pass header.from=dhl.de\n"
+        ));
+        // Without results from the recipient's receiver nothing can be said.
+        assert!(!has(""));
     }
 
     fn signal_detail(report: &Report, id: &str) -> String {
