@@ -799,13 +799,37 @@ fn flag_forged_copies(
             }
             None => continue,
         };
+        // A receiver that writes its results below the Received fields (Proton Mail) has a
+        // trusted run there too; what sets this field apart is that it is not in that run.
+        let run: Vec<usize> = results
+            .iter()
+            .filter(|f| f.trusted && f.line > boundary)
+            .filter(|f| {
+                f.parsed.authserv_id.as_deref().map(str::to_ascii_lowercase)
+                    == field
+                        .parsed
+                        .authserv_id
+                        .as_deref()
+                        .map(str::to_ascii_lowercase)
+            })
+            .map(|f| f.line)
+            .collect();
+        let place = match (run.first(), run.last()) {
+            (Some(first), Some(last)) if first == last => format!(
+                "is not the result that receiver wrote below the Received fields for this delivery (line {first})"
+            ),
+            (Some(first), Some(last)) => format!(
+                "is not in the run of results that receiver wrote below the Received fields for this delivery (lines {first} to {last})"
+            ),
+            _ => "sits below the first external hop".to_string(),
+        };
         findings.push(
             Finding::new(
                 "auth.forged-results",
                 Severity::High,
                 "Authentication-Results claims the recipient's receiver but predates it",
                 format!(
-                    "The field at line {} {claimed}, but sits below the first external hop, so it was there before the message reached the receiver: the sender wrote it or carried it over from an earlier delivery.",
+                    "The field at line {} {claimed}, but {place}, so it was there before the message reached the receiver: the sender wrote it or carried it over from an earlier delivery.",
                     field.line
                 ),
             )
@@ -1101,6 +1125,20 @@ mod tests {
         let trusted: Vec<bool> = report.auth.results.iter().map(|f| f.trusted).collect();
         assert_eq!(trusted, [true, false]);
         assert!(forged(&report));
+        // The reason names the receiver's own run below the edge, which is trusted too.
+        let finding = report
+            .auth
+            .findings
+            .iter()
+            .find(|f| f.id == "auth.forged-results")
+            .expect("an auth.forged-results finding");
+        assert!(
+            finding
+                .detail
+                .contains("is not the result that receiver wrote below the Received fields for this delivery (line 2)"),
+            "{}",
+            finding.detail
+        );
     }
 
     #[test]
