@@ -303,26 +303,42 @@ fn decode_label(label: &str, undecodable: &mut Vec<String>) -> (String, String) 
 /// agree. Where the lower-case form has no ASCII prototype but the character as written
 /// has one (Greek capital `Μ` is `M`, small `μ` is not `m`), the written form is used.
 pub fn skeleton(text: &str) -> String {
-    let mut folded = String::new();
+    let ascii = ascii_skeletons();
+    let mut folded = String::with_capacity(text.len());
     for c in text.chars() {
-        let lower: String = c.to_lowercase().collect();
-        let from_lower: String = unicode_security::skeleton(&lower).collect();
-        if from_lower.is_ascii() {
-            folded.push_str(&from_lower.to_ascii_lowercase());
+        if c.is_ascii() {
+            folded.push_str(&ascii[c as usize]);
             continue;
         }
-        let mut buffer = [0; 4];
-        let written: String = unicode_security::skeleton(c.encode_utf8(&mut buffer))
-            .flat_map(char::to_lowercase)
-            .collect();
-        let from_written: String = unicode_security::skeleton(&written).collect();
-        if from_written.is_ascii() {
-            folded.push_str(&from_written.to_ascii_lowercase());
-        } else {
-            folded.push_str(&from_lower);
-        }
+        folded.push_str(&char_skeleton(c));
     }
     folded
+}
+
+/// Skeletons of the 128 ASCII characters, computed once: most text compared is ASCII,
+/// and each character's skeleton otherwise costs two allocations.
+fn ascii_skeletons() -> &'static [String] {
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    TABLE.get_or_init(|| (0..128u8).map(|b| char_skeleton(char::from(b))).collect())
+}
+
+/// Returns the case-folded skeleton of one character, as [`skeleton`] describes.
+fn char_skeleton(c: char) -> String {
+    let lower: String = c.to_lowercase().collect();
+    let from_lower: String = unicode_security::skeleton(&lower).collect();
+    if from_lower.is_ascii() {
+        return from_lower.to_ascii_lowercase();
+    }
+    let mut buffer = [0; 4];
+    let written: String = unicode_security::skeleton(c.encode_utf8(&mut buffer))
+        .flat_map(char::to_lowercase)
+        .collect();
+    let from_written: String = unicode_security::skeleton(&written).collect();
+    if from_written.is_ascii() {
+        from_written.to_ascii_lowercase()
+    } else {
+        from_lower
+    }
 }
 
 /// Finds the first protected domain that `decoded` imitates.
