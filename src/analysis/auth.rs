@@ -800,7 +800,7 @@ fn flag_forged_copies(
             None => continue,
         };
         // A receiver that writes its results below the Received fields (Proton Mail) has a
-        // trusted run there too; what sets this field apart is that it is not in that run.
+        // trusted run there too. This field differs in being outside that run.
         let run: Vec<usize> = results
             .iter()
             .filter(|f| f.trusted && f.line > boundary)

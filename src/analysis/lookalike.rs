@@ -366,8 +366,8 @@ pub fn find_lookalike(decoded: &DecodedDomain, protected: &[Protected]) -> Optio
     })
 }
 
-/// What [`compare`] needs of the decoded domain's registrable label, computed once for
-/// the whole protected list.
+/// The decoded domain's registrable label as [`compare`] uses it, computed once for the
+/// whole protected list.
 struct Label {
     skeleton: String,
     chars: usize,

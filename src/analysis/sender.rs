@@ -338,8 +338,8 @@ const SYSTEM_ACCOUNTS: &[&str] = &[
 
 /// Reports a Return-Path at a system account of a server when the From address is in
 /// another organisational domain (`root@vps-1234.example.net` under From `bank.example`).
-/// That is the envelope a script on a rented or compromised server gets; a service that
-/// sends for the From domain uses a bounce address of its own.
+/// A script on a rented or compromised server gets that envelope. A service that sends for
+/// the From domain uses a bounce address of its own.
 fn system_account_envelope(summary: &MessageSummary, from_org: &str) -> Option<Finding> {
     let return_path = summary.return_path.as_deref()?;
     let address = return_path

@@ -294,6 +294,7 @@ fn brand_domain_unauthenticated(report: &Report) -> Option<Finding> {
         .iter()
         .find(|brand| brand.owns(&domain))?;
     let from_org = org_domain(&domain)?;
+
     let passed = |method: &str, results: &[&str]| {
         auth.trusted_results(method)
             .iter()
@@ -309,6 +310,7 @@ fn brand_domain_unauthenticated(report: &Report) -> Option<Finding> {
     {
         return None;
     }
+
     let recorded: Vec<String> = ["spf", "dkim", "dmarc", "compauth"]
         .iter()
         .flat_map(|method| auth.trusted_results(method))
@@ -506,7 +508,7 @@ mod tests {
         assert!(!has(
             "Authentication-Results: mx1.example.net; dmarc=pass header.from=dhl.de\n"
         ));
-        // Without results from the recipient's receiver nothing can be said.
+        // Without results from the recipient's receiver there is nothing to judge by.
         assert!(!has(""));
     }
 

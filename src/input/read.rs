@@ -213,7 +213,7 @@ fn read_outlook<F: Read + Seek>(
 }
 
 /// Reads an RFC 822 message, keeping at most `max_message_bytes` of it.
-/// `start` holds the bytes read already for sniffing, `reader` the rest.
+/// `start` is the part read already for sniffing, `reader` the rest.
 fn read_rfc822<R: Read>(
     source: Source,
     start: Vec<u8>,

@@ -282,7 +282,7 @@ fn chain(out: &mut String, report: &Report, style: Style) {
         let rdns = other_name("rdns", r.from_rdns.as_deref());
         let helo = other_name("helo", r.helo.as_deref());
         // Without a reverse-DNS name, a name after `from` that is the HELO name is only
-        // what the client said, and is labelled so (qmail's `from unknown (HELO x)`).
+        // what the client claimed, and is labelled so (qmail's `from unknown (HELO x)`).
         let claimed = if r.from_rdns.is_none()
             && !host_is_ip
             && r.helo.as_deref().is_some_and(|helo| {
@@ -382,8 +382,8 @@ fn auth(out: &mut String, report: &Report, style: Style) {
     }
     for spf in &auth.received_spf {
         let p = &spf.parsed;
-        // The pairs that are present; Microsoft writes none and says in its comment what
-        // it checked, so the comment stands in for them.
+        // The pairs that are present. Microsoft writes none and names in its comment what
+        // it checked, so the comment is shown instead.
         let mut details: Vec<String> = Vec::new();
         if let Some(ip) = p.client_ip.or(p.comment_ip) {
             details.push(format!("client-ip={ip}"));
