@@ -580,10 +580,12 @@ impl<'a> ListParser<'a> {
         out
     }
 
-    /// Records the address-confusion findings of one mailbox.
+    /// Records the address-confusion findings of one mailbox. An `@` in the local part
+    /// counts only when a domain name follows it (`"ceo@example.com"@example.net`). An old
+    /// UUCP route such as `host!user@relay@example.net` names no domain there.
     fn check_mailbox(&mut self, mailbox: &Mailbox, parts: &Parts) {
         let address = &mailbox.address;
-        if parts.local.iter().any(|t| t.text.contains('@')) {
+        if parts.local.iter().any(|t| names_a_domain(&t.text)) {
             self.findings.push(Finding::new(
                 "sender.address-in-local-part",
                 Severity::High,
@@ -979,6 +981,18 @@ impl FindingSet {
     }
 }
 
+/// Tells whether some `@` in `text` is followed by a domain name: letters, digits and
+/// hyphens in at least two labels.
+fn names_a_domain(text: &str) -> bool {
+    text.split('@').skip(1).any(|rest| {
+        let host = rest
+            .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-'))
+            .next()
+            .unwrap_or_default();
+        host.contains('.') && host.split('.').all(|label| !label.is_empty())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1196,6 +1210,9 @@ mod tests {
                 "\"Support <support@example.com>\"@example.net",
                 &["sender.address-in-local-part"],
             ),
+            // A UUCP route names a host without a domain before the last '@'.
+            ("host!user@relay@example.net", &[]),
+            ("\"user@relay.\"@example.net", &[]),
             (
                 "\"help@example.com\" <x@example.net>",
                 &["sender.address-in-display-name"],
