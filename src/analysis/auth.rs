@@ -925,14 +925,7 @@ mod tests {
         ))
     }
 
-    fn trusted_lines(report: &Report) -> Vec<(usize, bool)> {
-        report
-            .auth
-            .results
-            .iter()
-            .map(|f| (f.line, f.trusted))
-            .collect()
-    }
+    use crate::analysis::test_support::trusted_lines;
 
     #[test]
     fn proton_run_after_sender_trace_trusted() {

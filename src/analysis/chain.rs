@@ -1381,14 +1381,7 @@ mod tests {
             "Authentication-Results: in.example.net; spf=fail smtp.mailfrom=example.org\n\
              Received: from sender.example.org",
         );
-        let trusted_lines = |report: &crate::analysis::Report| -> Vec<(usize, bool)> {
-            report
-                .auth
-                .results
-                .iter()
-                .map(|f| (f.line, f.trusted))
-                .collect()
-        };
+        use crate::analysis::test_support::trusted_lines;
         let report = analyse_text(&with_results);
         assert_eq!(trusted_lines(&report), [(4, true)]);
 

@@ -382,10 +382,10 @@ fn byte_set(label: &str) -> Option<u128> {
         .then(|| label.bytes().fold(0, |set, b| set | 1u128 << b))
 }
 
-/// Tells whether two labels may be within `allowed` edits, by the characters each uses
-/// that the other lacks: an insertion, deletion or substitution brings in at most one new
-/// character and takes away at most one, and a swap changes neither. So `allowed` edits
-/// leave at most `allowed` such characters on either side. Most labels fail this test,
+/// Tells whether two labels may be within `allowed` edits, by counting the characters each
+/// uses that the other lacks. An insertion, deletion or substitution adds at most one new
+/// character and removes at most one, and a swap changes neither. So after `allowed` edits,
+/// at most `allowed` such characters remain on either side. Most labels fail this test,
 /// which saves computing their edit distance.
 fn may_be_within(a: Option<u128>, b: Option<u128>, allowed: usize) -> bool {
     match (a, b) {

@@ -18,3 +18,13 @@ pub fn analyse_bytes(bytes: Vec<u8>, config: &AnalysisConfig) -> Report {
 pub fn analyse_text(text: &str) -> Report {
     analyse_bytes(text.as_bytes().to_vec(), &AnalysisConfig::default())
 }
+
+/// Returns the line of each authentication-results field and whether it is trusted.
+pub fn trusted_lines(report: &Report) -> Vec<(usize, bool)> {
+    report
+        .auth
+        .results
+        .iter()
+        .map(|f| (f.line, f.trusted))
+        .collect()
+}

@@ -277,8 +277,8 @@ fn read_bounded<R: Read>(
     if bytes.len() <= limit {
         // One byte more than the expected length lets `read_to_end` see the end without
         // growing.
-        let wanted = usize::try_from(expected_len).map_or(limit, |len| len.min(limit)) + 1;
-        bytes.reserve_exact(wanted.saturating_sub(bytes.len()));
+        let capacity = usize::try_from(expected_len).map_or(limit, |len| len.min(limit)) + 1;
+        bytes.reserve_exact(capacity.saturating_sub(bytes.len()));
         let room = limit + 1 - bytes.len();
         reader.take(room as u64).read_to_end(&mut bytes)?;
     } else {

@@ -319,14 +319,14 @@ fn may_hold_attached_message(bytes: &[u8]) -> bool {
         || has_encoded_name_parameter(&lower)
 }
 
-/// Returns, in lower case, the lines where MIME structure is declared. These are the
-/// `Content-` fields of the message's header block and of each block of lines from a line
-/// starting with `--` (a boundary) up to the next empty line, and the first line after each
-/// of these blocks, where an attachment's content starts. Other fields (Received, ARC and
-/// the like, most of a header block's bytes) cannot declare a part's type or name. A
-/// boundary is not matched against the declared one, so text that merely starts with `--`
-/// adds lines too; the search can only widen. Boundaries are found with one byte search, so
-/// the lines of the parts' contents are not visited one by one.
+/// Returns, in lower case, the lines where MIME structure is declared. A block starts at
+/// the message's header block or at a line starting with `--` (a boundary) and ends at the
+/// next empty line. The result contains the `Content-` fields of each block and the first
+/// line after it, where an attachment's content starts. Other fields (Received, ARC and the
+/// like, most of a header block's bytes) cannot declare a part's type or name. A boundary
+/// is not matched against the declared one, so text that merely starts with `--` adds lines
+/// too, and the search can only widen. Boundaries are found with one byte search, so the
+/// lines of the parts' contents are not visited one by one.
 fn mime_header_lines(bytes: &[u8]) -> Vec<u8> {
     let mut lower = Vec::new();
     let mut covered = 0;
