@@ -761,3 +761,33 @@ fn missing_path_is_an_error() {
         "{error}"
     );
 }
+
+/// Outlook items that are not mail are read, and their report says they are not messages
+/// rather than scoring them as clean mail.
+#[test]
+fn outlook_items_that_are_not_mail_are_named() {
+    for (file, kind) in [
+        ("msgClassContact.msg", "contact"),
+        ("msgClassAppointment.msg", "appointment"),
+        ("msgClassTask.msg", "task"),
+        ("msgClassStickyNote.msg", "sticky note"),
+    ] {
+        let messages = read_ok(
+            &corpus(&format!("msg/apache_poi_hsmf/{file}")),
+            &InputOptions::default(),
+        );
+        let finding = messages[0]
+            .findings
+            .iter()
+            .find(|f| f.id == "input.not-mail-item")
+            .unwrap_or_else(|| panic!("{file}: {:?}", finding_ids(&messages[0])));
+        assert!(
+            finding
+                .title
+                .starts_with(&format!("Outlook {kind}, not an email message")),
+            "{file}: {}",
+            finding.title
+        );
+        assert!(!finding_ids(&messages[0]).contains(&"input.transport-headers-absent"));
+    }
+}

@@ -5,9 +5,12 @@
 //! envelope nor any signature that survived (RFC 7960 section 3.2). mailtrace treats such a
 //! message as forwarded when the envelope sender or Sender belongs to a domain the analyst
 //! declared in `allow_forwarders`, to a trusted ARC sealer that sealed the message, or to
-//! the mailing list named by the message's own List-Id or List-Post field.
+//! the mailing list named by the message's own List-Id or List-Post field. A list that
+//! names itself in one domain and sends from another (Yahoo Groups) counts when its
+//! envelope sender is in the domain of the server that delivered the message.
 
 use crate::analysis::Report;
+use crate::analysis::chain::Hop;
 use crate::analysis::sender::{address_domain, org_domain};
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
@@ -43,9 +46,59 @@ pub fn forwarded_by(report: &Report, config: &AnalysisConfig) -> Option<String> 
 
     // Step 3: a mailing list whose own domain is the envelope sender's or Sender's.
     let list = list_domain(report)?;
+    if carriers.contains(&list) {
+        return Some(format!("mailing list at {list}"));
+    }
+
+    // Step 4: a mailing list that names itself in one domain and sends from another, with
+    // its envelope sender in the domain of the server that delivered the message (Yahoo
+    // Groups: lists at yahoogroups.com, sent from groups.yahoo.com). The server's name is
+    // the reverse-DNS name the recipient's receiver looked up, not one the sender chose.
+    let relay = delivering_relay_domain(report)?;
     carriers
-        .contains(&list)
-        .then(|| format!("mailing list at {list}"))
+        .contains(&relay)
+        .then(|| format!("mailing list at {list}, sent from {relay}"))
+}
+
+/// Returns the newest hop sent by a server of the list: a server whose name is in the list's
+/// organisational domain, or Google's for a Google Group, which Google's servers send
+/// whatever the group's domain.
+fn list_server_hop<'a>(report: &'a Report, list: &str, google_group: bool) -> Option<&'a Hop> {
+    report.chain.hops.iter().rev().find(|hop| {
+        let names = [
+            hop.received.from_rdns.as_deref(),
+            hop.received.from_host.as_deref(),
+            hop.received.helo.as_deref(),
+        ];
+        names.into_iter().flatten().any(|name| {
+            org_domain(name.trim_end_matches('.'))
+                .is_some_and(|d| d == list || (google_group && d == "google.com"))
+        })
+    })
+}
+
+/// Returns the best name of the server that sent `hop`: its reverse-DNS name, else the
+/// name it gave.
+fn server_name(hop: &Hop) -> Option<&str> {
+    hop.received
+        .from_rdns
+        .as_deref()
+        .or(hop.received.from_host.as_deref())
+        .or(hop.received.helo.as_deref())
+}
+
+/// Returns the organisational domain of the reverse-DNS name of the first external hop:
+/// the server that handed the message to the recipient's systems.
+fn delivering_relay_domain(report: &Report) -> Option<String> {
+    let hop = report.origin.as_ref()?.hop?;
+    let rdns = report
+        .chain
+        .hops
+        .get(hop.checked_sub(1)?)?
+        .received
+        .from_rdns
+        .as_deref()?;
+    org_domain(rdns)
 }
 
 /// Returns the organisational domains of the envelope sender (Return-Path) and Sender.
@@ -135,14 +188,23 @@ pub fn list_resend_finding(report: &Report) -> Option<Finding> {
         .find(|name| headers.value(name).is_some())?;
 
     // The list, and Google's id for a Google Group.
+    let in_list = |value: Option<&str>| {
+        value
+            .and_then(address_domain)
+            .and_then(|d| org_domain(&d))
+            .is_some_and(|d| d == list)
+    };
+    let carrier = if in_list(report.message.return_path.as_deref()) {
+        "with its own envelope sender"
+    } else {
+        "naming itself in Sender"
+    };
     let mut detail = match headers.value("List-Id") {
         Some(id) => format!(
-            "The mailing list at {list} re-sent this message (List-Id {}), with its own envelope sender.",
+            "The mailing list at {list} re-sent this message (List-Id {}), {carrier}.",
             quoted(id.trim())
         ),
-        None => format!(
-            "The mailing list at {list} re-sent this message, with its own envelope sender."
-        ),
+        None => format!("The mailing list at {list} re-sent this message, {carrier}."),
     };
     if let Some(group) = headers.value("X-Google-Group-Id") {
         detail.push_str(&format!(
@@ -174,9 +236,27 @@ pub fn list_resend_finding(report: &Report) -> Option<Finding> {
     if let Some(origin) = &report.origin
         && let (Some(ip), Some(hop)) = (origin.ip, origin.hop)
     {
-        detail.push_str(&format!(
-            " The origin, {ip} (hop {hop}), is the list's outbound server, not the author's."
-        ));
+        let google_group = headers.value("X-Google-Group-Id").is_some();
+        match list_server_hop(report, &list, google_group) {
+            Some(server) if server.index == hop => detail.push_str(&format!(
+                " The origin, {ip} (hop {hop}), is the list's outbound server, not the author's."
+            )),
+            Some(server) => {
+                let name = server_name(server).unwrap_or("the list's server");
+                let address = server
+                    .received
+                    .from_ip
+                    .map_or(String::new(), |ip| format!(" [{ip}]"));
+                detail.push_str(&format!(
+                    " The list's server {}{address} sent it on at hop {}. The origin, {ip} (hop {hop}), received it after the list: a forwarder, or a relay of the recipient's own.",
+                    quoted(name),
+                    server.index
+                ));
+            }
+            None => detail.push_str(&format!(
+                " The origin, {ip} (hop {hop}), handed the re-sent message to the recipient's systems; no hop names a server in the list's domain."
+            )),
+        }
     }
     let oldest = report
         .chain
@@ -323,6 +403,28 @@ body
         ] {
             assert!(detail.contains(expected), "{expected}\n{detail}");
         }
+    }
+
+    /// A server after the list, such as the recipient's forwarder, is not called the list's
+    /// outbound server; the hop that the list's server sent is named instead.
+    #[test]
+    fn forwarder_after_list_is_told_apart() {
+        let text = "Received: from fwd.example.com (fwd.example.com [198.51.100.20]) by mx.example.org with ESMTP id 3; Mon, 3 Mar 2025 10:00:09 +0000\n\
+             Received: from lists.example.net (lists.example.net [192.0.2.30]) by fwd.example.com with ESMTP id 2; Mon, 3 Mar 2025 10:00:05 +0000\n\
+             Received: from client (client [203.0.113.17]) by lists.example.net with ESMTP id 1; Mon, 3 Mar 2025 10:00:00 +0000\n\
+             Return-Path: <group-bounces@example.net>\n\
+             From: Ann <ann@example.com>\n\
+             List-Id: <group.example.net>\n\
+             Subject: test\n\nbody\n";
+        let detail = resent_by_list(&analyse_text(text)).expect("a finding");
+        assert!(
+            detail.contains("The list's server \"lists.example.net\" [192.0.2.30] sent it on at hop 2. The origin, 198.51.100.20 (hop 3), received it after the list"),
+            "{detail}"
+        );
+        assert!(
+            !detail.contains("is the list's outbound server"),
+            "{detail}"
+        );
     }
 
     /// Bulk mail carries List-Unsubscribe in its own domain; that alone is no list.

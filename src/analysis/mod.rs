@@ -158,7 +158,9 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     // The .msg reader already explains a missing or emptied header stream; the general
     // finding is for inputs that arrive without one and without that explanation.
     let explained = input.findings.iter().any(|f| {
-        f.id == "input.transport-headers-absent" || f.id == "input.header-stream-stripped"
+        f.id == "input.transport-headers-absent"
+            || f.id == "input.header-stream-stripped"
+            || f.id == "input.not-mail-item"
     });
     if no_transport_headers && !explained {
         findings.push(no_transport_headers_finding(input));

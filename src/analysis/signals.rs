@@ -217,19 +217,6 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
             builder.add(weights, "dmarc-missing", detail);
         }
         let spf = verdicts("spf");
-        if spf.iter().any(|r| r == "fail") {
-            builder.add(
-                weights,
-                "spf-fail",
-                "spf=fail recorded by the recipient's receiver.",
-            );
-        } else if spf.iter().any(|r| r == "softfail") {
-            builder.add(
-                weights,
-                "spf-softfail",
-                "spf=softfail recorded by the recipient's receiver.",
-            );
-        }
         // A listed address behind a passing verdict: the relay explains the pass. Without a
         // pass, the IP list signal already covers it.
         let passed = dmarc.iter().any(|r| r == "pass") || spf.iter().any(|r| r == "pass");
@@ -269,6 +256,9 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
             );
         }
     }
+    if let Some((signal, detail)) = spf_failure(report) {
+        builder.add(weights, signal, detail);
+    }
     // A mailing list or declared forwarder explains a gap in alignment (RFC 7960).
     if forwarding::forwarded_by(report, config).is_none() {
         if let Some(detail) = alignment_gap(report) {
@@ -277,6 +267,71 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
             builder.add(weights, "from-unauthenticated", detail);
         }
     }
+}
+
+/// Returns the SPF failure signal (`spf-fail` or `spf-softfail`) and its reason, read from
+/// the recipient's own SPF check: its trusted Authentication-Results, or else its newest
+/// trusted Received-SPF. When neither records SPF, a Received-SPF outside the trusted
+/// fields still counts if it records `fail` or `softfail` for the origin's address.
+/// Exchange Online stores its Received-SPF below the Received fields when a message is
+/// exported, and a sender gains nothing by writing a failure for its own address, so the
+/// position that makes a `pass` suspect does not make a failure suspect. That does not hold
+/// when the origin is a filtering service's server: a receiver behind a gateway checks SPF
+/// for the gateway's address, and fails it for every sender.
+fn spf_failure(report: &Report) -> Option<(&'static str, String)> {
+    let auth = &report.auth;
+    let signal = |result: &str| match result {
+        "fail" => Some("spf-fail"),
+        "softfail" => Some("spf-softfail"),
+        _ => None,
+    };
+    let results = auth.trusted_results("spf");
+    if !results.is_empty() {
+        let result = ["fail", "softfail"]
+            .into_iter()
+            .find(|wanted| results.iter().any(|r| r.result == *wanted))?;
+        return Some((
+            signal(result)?,
+            format!("spf={result} recorded by the recipient's receiver."),
+        ));
+    }
+    if let Some(field) = auth.received_spf.iter().find(|f| f.trusted) {
+        let result = field.parsed.result.as_str();
+        return Some((
+            signal(result)?,
+            format!(
+                "Received-SPF {result} recorded by the recipient's receiver (line {}).",
+                field.line
+            ),
+        ));
+    }
+    let origin = report.origin.as_ref()?;
+    let origin_hop = report.chain.hops.get(origin.hop?.checked_sub(1)?)?;
+    let sender_names = [
+        origin_hop.received.from_rdns.as_deref(),
+        origin_hop.received.from_host.as_deref(),
+        origin_hop.received.helo.as_deref(),
+    ];
+    if sender_names
+        .into_iter()
+        .flatten()
+        .any(crate::platform::gateways::is_gateway_host)
+    {
+        return None;
+    }
+    let origin = origin.ip?;
+    auth.received_spf.iter().find_map(|field| {
+        let result = field.parsed.result.as_str();
+        let checked = field.parsed.client_ip.or(field.parsed.comment_ip)?;
+        (checked == origin).then_some(())?;
+        Some((
+            signal(result)?,
+            format!(
+                "Received-SPF {result} for the origin {origin} (line {}). The field is outside the recipient's trusted fields, as in an exported message, but a sender gains nothing by recording a failure for its own address.",
+                field.line
+            ),
+        ))
+    })
 }
 
 /// Reports a From domain of a brand on the built-in list that the recipient's trusted
@@ -544,6 +599,66 @@ mod tests {
                 "{results}"
             );
         }
+    }
+
+    /// The recipient's SPF failure counts from its Authentication-Results, else from its
+    /// trusted Received-SPF, else from a Received-SPF outside the trusted fields that
+    /// records a failure for the origin's address. A pass there, or a failure for
+    /// another address, does not count.
+    #[test]
+    fn spf_failure_read_from_received_spf() {
+        let signals = |text: &str| -> Vec<(String, String)> {
+            analyse_text(text)
+                .spoof
+                .signals
+                .into_iter()
+                .filter(|s| s.id.starts_with("spf-"))
+                .map(|s| (s.id, s.detail))
+                .collect()
+        };
+        let edge = "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTP id 4Q; Tue, 8 Aug 2023 16:13:55 +0000\n";
+        let sender = "Received: from client (client [192.0.2.1]) by mail.example.org (Postfix) with ESMTP id 3P; Tue, 8 Aug 2023 16:13:50 +0000\n";
+        let tail = "From: a@example.org\nSubject: test\n\nbody\n";
+
+        let trusted = signals(&format!(
+            "{edge}Received-SPF: softfail client-ip=198.51.100.7; envelope-from=a@example.org\n{sender}{tail}"
+        ));
+        assert_eq!(trusted.len(), 1, "{trusted:?}");
+        assert_eq!(trusted[0].0, "spf-softfail");
+        assert!(trusted[0].1.contains("line 2"), "{trusted:?}");
+
+        let below = |result: &str, ip: &str| {
+            signals(&format!(
+                "{edge}{sender}Received-SPF: {result} client-ip={ip}; envelope-from=a@example.org\n{tail}"
+            ))
+        };
+        let exported = below("fail", "198.51.100.7");
+        assert_eq!(exported.len(), 1, "{exported:?}");
+        assert_eq!(exported[0].0, "spf-fail");
+        assert!(
+            exported[0]
+                .1
+                .contains("for the origin 198.51.100.7 (line 3)"),
+            "{exported:?}"
+        );
+        assert!(below("fail", "192.0.2.1").is_empty());
+        assert!(below("pass", "198.51.100.7").is_empty());
+
+        // Behind a filtering service, the receiver's SPF check is about the service.
+        let gateway = signals(&format!(
+            "{}{sender}Received-SPF: fail client-ip=198.51.100.7\n{tail}",
+            edge.replace(
+                "mail.example.org (mail.example.org",
+                "dispatch1-us1.ppe-hosted.com (dispatch1-us1.ppe-hosted.com"
+            )
+        ));
+        assert!(gateway.is_empty(), "{gateway:?}");
+
+        // The receiver's Authentication-Results decide when they record SPF.
+        let results = signals(&format!(
+            "{edge}Authentication-Results: mx1.example.net; spf=pass smtp.mailfrom=example.org\n{sender}Received-SPF: fail client-ip=198.51.100.7\n{tail}"
+        ));
+        assert!(results.is_empty(), "{results:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::props::{self, FixedProperties, id, kind};
 use super::sniff::CFB_MAGIC;
 use super::{MsgMetadata, TransportHeaders};
 use crate::finding::{Finding, Severity};
+use crate::report::escape::quoted;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
@@ -142,7 +143,13 @@ fn read_item<F: Read + Seek>(
             .map(codepage::ansi_codepage_for_lcid),
     };
 
+    let message_class = reader.string(id::MESSAGE_CLASS, codepage, "message class")?;
     let (transport_headers, transport_text) = reader.transport_headers(codepage)?;
+    if transport_headers == TransportHeaders::Absent {
+        reader
+            .findings
+            .push(absent_finding(message_class.as_deref(), depth));
+    }
     let metadata = MsgMetadata {
         transport_headers,
         subject: reader.string(id::SUBJECT, codepage, "subject")?,
@@ -151,7 +158,7 @@ fn read_item<F: Read + Seek>(
             .first_string(&[id::SENDER_NAME, id::SENT_REPRESENTING_NAME], codepage)?,
         client_submit_time: fixed.time(id::CLIENT_SUBMIT_TIME),
         delivery_time: fixed.time(id::MESSAGE_DELIVERY_TIME),
-        message_class: reader.string(id::MESSAGE_CLASS, codepage, "message class")?,
+        message_class,
     };
     let attachments = reader.attachments(codepage, depth)?;
     Ok(MsgItem {
@@ -191,10 +198,7 @@ impl<F: Read + Seek> ItemReader<'_, F> {
                 kind::STRING8,
             ))? {
                 Some(bytes) => self.decode_8bit(&bytes, codepage, "transport headers"),
-                None => {
-                    self.findings.push(absent_finding());
-                    return Ok((TransportHeaders::Absent, None));
-                }
+                None => return Ok((TransportHeaders::Absent, None)),
             },
         };
         if text
@@ -469,14 +473,61 @@ fn read_stream<F: Read + Seek>(
     Ok(Some(bytes))
 }
 
-fn absent_finding() -> Finding {
+/// Explains an item without PR_TRANSPORT_MESSAGE_HEADERS. An item of a class that is not
+/// mail (a contact, an appointment) was never sent, so its score says nothing; a mail item
+/// without them was not received from the Internet as it is, or lost them when attached.
+/// `depth` is 0 for the item that is the file, more for an attached item.
+fn absent_finding(class: Option<&str>, depth: usize) -> Finding {
+    let item = if depth == 0 {
+        "The .msg file"
+    } else {
+        "The attached Outlook item"
+    };
+    if let Some(class) = class.filter(|class| !is_mail_class(Some(class))) {
+        let kind = item_kind(class);
+        return Finding::new(
+            "input.not-mail-item",
+            Severity::Info,
+            format!("Outlook {kind}, not an email message: nothing to trace"),
+            format!(
+                "{item} holds an Outlook {kind} (message class {}), not a message that was sent or received. It has no transport headers, relay hops or authentication results, so its score says nothing about a sender; the MAPI sender, subject and times are reported instead.",
+                quoted(class)
+            ),
+        )
+        .with_header("PR_MESSAGE_CLASS");
+    }
+    let origin = if depth == 0 {
+        "so it was never received from the Internet as it is (a draft, a sent item or an internal item)"
+    } else {
+        "which Outlook keeps only on items received from the Internet: this is a draft, a sent or internal item, or a received message whose headers were dropped when it was attached"
+    };
     Finding::new(
         "input.transport-headers-absent",
         Severity::Info,
         "Outlook item without transport headers: a draft, sent or internal item",
-        "The .msg file has no PR_TRANSPORT_MESSAGE_HEADERS property, so it was never received from the Internet as it is (a draft, a sent item or an internal item). Relay hops and authentication results are not available; the MAPI sender, subject and times are reported instead.",
+        format!(
+            "{item} has no PR_TRANSPORT_MESSAGE_HEADERS property, {origin}. Relay hops and authentication results are not available, so a low score means unknown, not clean; the MAPI sender, subject and times are reported instead."
+        ),
     )
     .with_header("PR_TRANSPORT_MESSAGE_HEADERS")
+}
+
+/// Names the kind of Outlook item that a message class stands for.
+fn item_kind(class: &str) -> String {
+    const KINDS: [(&str, &str); 7] = [
+        ("ipm.contact", "contact"),
+        ("ipm.distlist", "contact group"),
+        ("ipm.appointment", "appointment"),
+        ("ipm.task", "task"),
+        ("ipm.stickynote", "sticky note"),
+        ("ipm.activity", "journal entry"),
+        ("ipm.document", "document"),
+    ];
+    let lower = class.to_ascii_lowercase();
+    KINDS
+        .iter()
+        .find(|(prefix, _)| lower.starts_with(prefix))
+        .map_or_else(|| "item".to_string(), |(_, kind)| kind.to_string())
 }
 
 fn stripped_finding() -> Finding {

@@ -265,8 +265,9 @@ fn feedback_source_ip_is_origin() {
 
 #[test]
 fn feedback_source_ip_differs_from_origin() {
+    // OpenDMARC writes the host name as a comment after the address.
     let report = feedback_report(
-        "198.51.100.99",
+        "198.51.100.99 (relay.example.com)",
         "mail.example.net (mail.example.net [203.0.113.5])",
     );
     let read = messages(read_bytes("arf.eml", report.into_bytes(), None, &options()));

@@ -487,7 +487,14 @@ fn feedback_source_ip(parsed: &mail_parser::Message<'_>) -> Option<std::net::IpA
         if !name.trim().eq_ignore_ascii_case("Source-IP") {
             return None;
         }
-        crate::iplist::parse_net(value)
+        // The address may stand between comments (`[CFWS]` in RFC 5965 section 3.2), such
+        // as the host name that OpenDMARC writes after it.
+        let address = value
+            .split(['(', ')'])
+            .step_by(2)
+            .map(str::trim)
+            .find(|part| !part.is_empty())?;
+        crate::iplist::parse_net(address)
             .filter(|net| net.prefix_len() == net.max_prefix_len())
             .map(|net| net.addr())
     })

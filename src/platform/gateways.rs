@@ -91,6 +91,27 @@ const RULES: &[GatewayRule] = &[
     },
 ];
 
+/// Organisational domains of the servers that filtering services deliver mail from: a
+/// message handed over by one of them was checked by the service, and a receiver behind
+/// it that checks SPF again sees the service's address, not the sender's.
+const GATEWAY_DOMAINS: &[&str] = &[
+    "pphosted.com",
+    "ppe-hosted.com",
+    "mimecast.com",
+    "iphmx.com",
+];
+
+/// Tells whether `host` is a server of a filtering service (Proofpoint, Mimecast, Cisco
+/// Secure Email Cloud).
+pub fn is_gateway_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    GATEWAY_DOMAINS.iter().any(|domain| {
+        host.eq_ignore_ascii_case(domain)
+            || (ends_with_ci(host, domain)
+                && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
+    })
+}
+
 /// Summarises every gateway whose headers appear in `block`, with the newest hop of
 /// `chain` that its servers received.
 pub fn summarise(block: &HeaderBlock, chain: &RelayChain) -> Vec<GatewaySummary> {
@@ -150,6 +171,15 @@ fn summarise_one(
 mod tests {
     use super::*;
     use crate::headers::ParseOptions;
+
+    #[test]
+    fn gateway_hosts_by_domain() {
+        assert!(is_gateway_host("dispatch1-us1.ppe-hosted.com."));
+        assert!(is_gateway_host("MX0A-001B2D01.pphosted.com"));
+        assert!(is_gateway_host("us-smtp-delivery-1.mimecast.com"));
+        assert!(!is_gateway_host("notmimecast.com"));
+        assert!(!is_gateway_host("mail.example.com"));
+    }
 
     #[test]
     fn shown_values_kept_whole() {
