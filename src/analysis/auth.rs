@@ -9,6 +9,7 @@
 
 use crate::analysis::arc::{ArcChain, assess_arc};
 use crate::analysis::chain::{Origin, RelayChain};
+use crate::analysis::sender::org_domain;
 use crate::config::AnalysisConfig;
 use crate::finding::{Finding, Severity};
 use crate::headers::{Header, HeaderBlock};
@@ -205,7 +206,13 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
             &mut results,
         );
     }
-    flag_forged_copies(&results, window.boundary, received_by_eop, &mut findings);
+    flag_forged_copies(
+        &results,
+        window.boundary,
+        received_by_eop,
+        earlier_receivers(chain),
+        &mut findings,
+    );
 
     // Step 5: ARC structure (RFC 8617 section 5.2, without cryptography).
     let arc = assess_arc(block);
@@ -776,6 +783,7 @@ fn flag_forged_copies(
     results: &[AuthField],
     boundary_line: Option<usize>,
     received_by_eop: bool,
+    earlier: Vec<(usize, &str)>,
     findings: &mut Vec<Finding>,
 ) {
     let Some(boundary) = boundary_line else {
@@ -823,6 +831,30 @@ fn flag_forged_copies(
             ),
             _ => "sits below the first external hop".to_string(),
         };
+        // A message that was delivered, stored and sent again (`chain.resent-after-gap`)
+        // carries the results of its earlier delivery: a field that names the receiver of
+        // that delivery is most likely its verdict then, not a forgery.
+        let id = field.parsed.authserv_id.as_deref();
+        let earlier_hop = earlier.iter().find(|(_, host)| {
+            id.and_then(|id| org_domain(id.trim_end_matches('.')))
+                .is_some_and(|d| org_domain(host.trim_end_matches('.')) == Some(d))
+        });
+        if let (Some(&(hop, host)), Some(id)) = (earlier_hop, id) {
+            findings.push(
+                Finding::new(
+                    "auth.carried-over-results",
+                    Severity::Medium,
+                    "Authentication-Results from an earlier delivery of the message",
+                    format!(
+                        "The field at line {} names {id}, the recipient's own receiver, but {place}. The message was delivered once before and sent again later (chain.resent-after-gap), and hop {hop} of that earlier delivery was received by {}. So the field is most likely that receiver's verdict on the earlier delivery, carried over when the message was re-sent: it says nothing about this delivery. Re-sending a delivered message keeps its old stamps and signatures (DKIM replay).",
+                        field.line,
+                        quoted(host)
+                    ),
+                )
+                .with_header(field.header.clone()),
+            );
+            continue;
+        }
         findings.push(
             Finding::new(
                 "auth.forged-results",
@@ -836,6 +868,20 @@ fn flag_forged_copies(
             .with_header(field.header.clone()),
         );
     }
+}
+
+/// Returns the index and receiving host of each hop of an earlier delivery, when the
+/// message was stored and sent again.
+fn earlier_receivers(chain: &RelayChain) -> Vec<(usize, &str)> {
+    let Some(last) = chain.earlier_delivery else {
+        return Vec::new();
+    };
+    chain
+        .hops
+        .iter()
+        .filter(|hop| hop.index <= last)
+        .filter_map(|hop| Some((hop.index, hop.received.by_host.as_deref()?)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -955,6 +1001,39 @@ mod tests {
             [(4, true), (5, true), (6, true), (7, false)]
         );
         assert!(forged(&report));
+    }
+
+    /// When the chain shows an earlier delivery to the same receiver, the copy is most
+    /// likely that receiver's verdict then: carried over, not forged.
+    #[test]
+    fn results_of_earlier_delivery_are_carried_over() {
+        let earlier = "Received: from mail.example.com (mail.example.com [192.0.2.5]) by mailin022.protonmail.ch (Postfix) with ESMTPS id 1; Mon, 1 May 2023 10:00:00 +0000\n";
+        let carried =
+            "Authentication-Results: mail.protonmail.ch; dmarc=pass header.from=example.org\n";
+        let report = analyse_at(
+            PROTON_EDGE,
+            &format!("{SENDER_TRACE}{earlier}{TAIL_RUN}{carried}"),
+        );
+        assert!(!forged(&report));
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "auth.carried-over-results")
+            .expect("a carried-over finding");
+        assert!(
+            finding.detail.contains(
+                "hop 1 of that earlier delivery was received by \"mailin022.protonmail.ch\""
+            ),
+            "{}",
+            finding.detail
+        );
+        assert!(
+            !report
+                .spoof
+                .signals
+                .iter()
+                .any(|s| s.id == "forged-auth-results")
+        );
     }
 
     /// Proton Mail never writes between Received fields, so a field there is the sender's,

@@ -50,6 +50,10 @@ pub struct RelayChain {
     /// Index of the first external hop, counted from the oldest.
     pub boundary: Option<usize>,
     pub findings: Vec<Finding>,
+    /// Index of the newest hop of an earlier delivery, when the message was stored and
+    /// sent again (`chain.resent-after-gap`): hops up to it belong to that delivery.
+    #[serde(skip)]
+    pub earlier_delivery: Option<usize>,
 }
 
 impl RelayChain {
@@ -174,15 +178,22 @@ pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
         hop.index = n + 1;
     }
 
-    // Step 3: signed delays, clock skew, continuity and dates.
-    compute_delays(&mut hops, &mut chain.findings);
+    // Step 3: signed delays, continuity and dates.
+    let skews = compute_delays(&mut hops);
     check_continuity(&hops, &mut chain.findings);
     check_date_header(block, &hops, &mut chain.findings);
 
-    // Step 4: trust boundary, walking from the newest hop down.
+    // Step 4: trust boundary, walking from the newest hop down, and the clock skews, whose
+    // weight depends on the side that stamped them.
     chain.boundary = mark_internal(&mut hops, config);
+    for (n, delay) in skews {
+        let sender_side = chain.boundary.is_some_and(|b| hops[n].index < b);
+        chain
+            .findings
+            .push(clock_skew(&hops[n - 1], &hops[n], -delay, sender_side));
+    }
     chain.findings.extend(authenticated_submission(&hops));
-    find_resent_gaps(&hops, chain.boundary, &mut chain.findings);
+    chain.earlier_delivery = find_resent_gaps(&hops, chain.boundary, &mut chain.findings);
     chain.hops = hops;
     chain
 }
@@ -421,9 +432,10 @@ pub fn zone_guessed(received: &Received) -> bool {
         .any(|f| f.id == "date.missing-zone" || f.id == "date.unknown-zone")
 }
 
-/// Sets each hop's delay from the hop below it. A hop whose zone was guessed has no delay
-/// to or from it, because the guess could make up hours of delay or clock skew.
-fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
+/// Sets each hop's delay from the hop below it, and returns the position and delay of each
+/// negative one. A hop whose zone was guessed has no delay to or from it, because the guess
+/// could make up hours of delay or clock skew.
+fn compute_delays(hops: &mut [Hop]) -> Vec<(usize, f64)> {
     let mut skews = Vec::new();
     for n in 1..hops.len() {
         let (Some(before), Some(after)) =
@@ -440,18 +452,21 @@ fn compute_delays(hops: &mut [Hop], findings: &mut Vec<Finding>) {
             skews.push((n, delay));
         }
     }
-    for (n, delay) in skews {
-        findings.push(clock_skew(&hops[n - 1], &hops[n], -delay));
-    }
+    skews
 }
 
 /// Reports each hop stamped more than [`RESENT_GAP_SECONDS`] after the hop below it. A
 /// guessed zone can be off by a day at most (zones run from -12:00 to +14:00), so such a
 /// pair needs one more day. A POP3 or IMAP retrieval by the recipient's own systems
 /// (fetchmail) and a hold between two of its hosts are exempt. Only hops at or above the
-/// boundary qualify, so the sender cannot claim one to hide a gap.
-fn find_resent_gaps(hops: &[Hop], boundary: Option<usize>, findings: &mut Vec<Finding>) {
-    let before = findings.len();
+/// boundary qualify, so the sender cannot claim one to hide a gap. Returns the index of the
+/// newest hop before the first gap: the end of the earlier delivery.
+fn find_resent_gaps(
+    hops: &[Hop],
+    boundary: Option<usize>,
+    findings: &mut Vec<Finding>,
+) -> Option<usize> {
+    let mut earlier = None;
     for pair in hops.windows(2) {
         let (older, newer) = (&pair[0], &pair[1]);
         // A hold inside the recipient's own systems, such as a quarantine release between its
@@ -464,10 +479,11 @@ fn find_resent_gaps(hops: &[Hop], boundary: Option<usize>, findings: &mut Vec<Fi
         }
         if let Some(gap) = gap_beyond_threshold(older, newer) {
             findings.push(resent_after_gap(older, newer, gap, false));
+            earlier.get_or_insert(older.index);
         }
     }
-    if findings.len() > before {
-        return;
+    if earlier.is_some() {
+        return earlier;
     }
 
     // Hops in between whose dates bridge the gap step by step, or that have no date, hide
@@ -479,7 +495,9 @@ fn find_resent_gaps(hops: &[Hop], boundary: Option<usize>, findings: &mut Vec<Fi
         && let Some(gap) = gap_beyond_threshold(oldest, edge)
     {
         findings.push(resent_after_gap(oldest, edge, gap, true));
+        return Some(oldest.index);
     }
+    None
 }
 
 /// Returns the seconds from `older` to `newer` when they exceed [`RESENT_GAP_SECONDS`].
@@ -530,12 +548,21 @@ fn resent_after_gap(older: &Hop, newer: &Hop, seconds: f64, spanned: bool) -> Fi
 }
 
 /// Builds the `chain.clock-skew` finding for a hop stamped `seconds` before the hop below it.
-fn clock_skew(older: &Hop, newer: &Hop, seconds: f64) -> Finding {
+/// `sender_side` is set when both hops are below the first external hop: the sender's
+/// systems stamped both, and a wrong clock or zone label there is common and says nothing
+/// about the hand-over to the recipient.
+fn clock_skew(older: &Hop, newer: &Hop, seconds: f64, sender_side: bool) -> Finding {
     let (severity, title, cause) = if seconds < SMALL_SKEW_SECONDS {
         (
             Severity::Info,
             "Small negative delay between hops: likely clock skew",
             "Clocks of different hosts commonly differ by a few seconds.",
+        )
+    } else if sender_side {
+        (
+            Severity::Info,
+            "Negative delay between hops on the sender's side: clock skew",
+            "Both hops are below the first external hop, on the sender's side, where a wrong clock or zone label is common; the recipient's systems vouch for neither, and the skew says nothing about the hand-over to them.",
         )
     } else {
         (
@@ -1346,6 +1373,30 @@ mod tests {
             assert_eq!(finding.severity, severity, "{time}");
             assert!(finding.detail.contains(skew), "{time}: {}", finding.detail);
         }
+    }
+
+    /// An hour of skew between two of the sender's own hops, below the first external
+    /// hop, is info; the same skew at the hand-over to the recipient stays low.
+    #[test]
+    fn clock_skew_on_sender_side_is_info() {
+        let findings = analyse_text(
+            "Received: from b.example.net (b.example.net [198.51.100.2]) by mx.example.org with ESMTP id 3; Mon, 1 Jan 2024 10:00:05 +0000\n\
+             Received: from a.example.net (a.example.net [192.0.2.1]) by b.example.net with ESMTP id 2; Mon, 1 Jan 2024 09:00:00 +0000\n\
+             Received: from client (client [203.0.113.9]) by a.example.net with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000\n\
+             From: a@example.com\nSubject: test\n\nbody\n",
+        )
+        .findings;
+        let skews: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.id == "chain.clock-skew")
+            .collect();
+        assert_eq!(skews.len(), 1, "{skews:?}");
+        assert_eq!(skews[0].severity, Severity::Info);
+        assert!(
+            skews[0].title.contains("sender's side"),
+            "{}",
+            skews[0].title
+        );
     }
 
     #[test]
