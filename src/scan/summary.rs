@@ -147,6 +147,11 @@ impl Summary {
             "ip_matches": top_all(&self.ip_matches),
             "stripped_header_groups": self.stripped_group_list(),
             "top_from_domains": top(&self.from_domains, Clone::clone),
+            "not_shown": {
+                "top_origin_ips": not_shown(&self.origin_ips),
+                "top_networks": not_shown(&self.networks),
+                "top_from_domains": not_shown(&self.from_domains),
+            },
         })
     }
 
@@ -203,23 +208,42 @@ impl Summary {
                 let messages = row["messages"].as_u64().unwrap_or(0);
                 out.push_str(&format!("    {messages:>7}  {name}{provider}\n"));
             }
-        }
-        let groups = self.stripped_group_list();
-        if !groups.is_empty() {
-            out.push_str("  messages sharing the same stripped headers:\n");
-            for group in groups {
-                let names: Vec<&str> = group["headers"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                out.push_str(&format!(
-                    "    {:>7}  {}\n",
-                    group["messages"].as_u64().unwrap_or(0),
-                    crate::report::escape::escape_terminal(&names.join(", "))
-                ));
+            if let Some(line) = not_shown_line(&value["not_shown"][key]) {
+                out.push_str(&line);
             }
+        }
+        // Sets that only one message has are not shared, so they are counted, not listed.
+        let shared: Vec<Value> = self
+            .stripped_group_list()
+            .into_iter()
+            .filter(|group| group["messages"].as_u64().unwrap_or(0) > 1)
+            .collect();
+        let unshared = self.stripped_groups.values().filter(|&&n| n == 1).count();
+        if !shared.is_empty() || unshared > 0 {
+            out.push_str("  messages sharing the same stripped headers:\n");
+        }
+        for group in shared {
+            let names: Vec<&str> = group["headers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            out.push_str(&format!(
+                "    {:>7}  {}\n",
+                group["messages"].as_u64().unwrap_or(0),
+                crate::report::escape::escape_terminal(&names.join(", "))
+            ));
+        }
+        if unshared > 0 {
+            let noun = if unshared == 1 {
+                "message has a set"
+            } else {
+                "messages have a set each"
+            };
+            out.push_str(&format!(
+                "    {unshared:>7}  {noun} that no other message shares (see their reports)\n"
+            ));
         }
         out
     }
@@ -256,6 +280,39 @@ fn top<K, F: Fn(&K) -> String>(counts: &HashMap<K, usize>, name: F) -> Vec<Value
         .take(TOP)
         .map(|(value, messages)| json!({"value": value, "messages": messages}))
         .collect()
+}
+
+/// Counts the entries of `counts` that a top list leaves out: how many, with how many
+/// messages in all, and how many of them have as many messages as the last one shown (so
+/// that the list's cut between equal counts is visible).
+fn not_shown<K>(counts: &HashMap<K, usize>) -> Value {
+    let mut sizes: Vec<usize> = counts.values().copied().collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let (Some(&last_shown), Some(rest)) = (sizes.get(TOP.saturating_sub(1)), sizes.get(TOP..))
+    else {
+        return json!({"entries": 0, "messages": 0, "tied_with_last": 0});
+    };
+    let tied = rest.iter().filter(|&&n| n == last_shown).count();
+    json!({
+        "entries": rest.len(),
+        "messages": rest.iter().sum::<usize>(),
+        "tied_with_last": tied,
+    })
+}
+
+/// Renders the line under a top list that tells what it leaves out, if anything.
+fn not_shown_line(not_shown: &Value) -> Option<String> {
+    let entries = not_shown["entries"].as_u64().filter(|&n| n > 0)?;
+    let messages = not_shown["messages"].as_u64().unwrap_or(0);
+    let tied = not_shown["tied_with_last"].as_u64().unwrap_or(0);
+    let ties = if tied > 0 {
+        format!(", {tied} of them with as many messages as the last one shown")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "             {entries} more not shown ({messages} messages{ties})\n"
+    ))
 }
 
 fn top_all(counts: &HashMap<String, usize>) -> Vec<Value> {
@@ -347,6 +404,47 @@ mod tests {
         assert_eq!(groups[1]["headers"], json!(["MESSAGE-ID", "Received"]));
         assert_eq!(groups[1]["messages"], 2);
         assert_eq!(summary.render_text().matches("MESSAGE-ID").count(), 2);
+    }
+
+    /// A set of stripped headers that one message has is counted, not listed as shared.
+    #[test]
+    fn unshared_stripped_sets_are_counted() {
+        let mut summary = Summary::default();
+        summary.add(&digest(Verdict::High, "192.0.2.1", &["Message-ID"]));
+        summary.add(&digest(Verdict::High, "192.0.2.2", &["Message-ID"]));
+        summary.add(&digest(Verdict::High, "192.0.2.3", &["Received"]));
+        let text = summary.render_text();
+        assert!(text.contains("      2  Message-ID\n"), "{text}");
+        assert!(!text.contains("  Received\n"), "{text}");
+        assert!(
+            text.contains("      1  message has a set that no other message shares"),
+            "{text}"
+        );
+    }
+
+    /// A top list says how many entries it leaves out, and how many of those have as many
+    /// messages as its last entry.
+    #[test]
+    fn top_list_tells_what_it_leaves_out() {
+        let mut summary = Summary::default();
+        for n in 0..12 {
+            summary.add(&digest(Verdict::Low, &format!("192.0.2.{n}"), &[]));
+        }
+        summary.add(&digest(Verdict::Low, "192.0.2.0", &[]));
+        let value = summary.to_json();
+        assert_eq!(
+            value["not_shown"]["top_origin_ips"],
+            json!({"entries": 2, "messages": 2, "tied_with_last": 2})
+        );
+        let text = summary.render_text();
+        assert!(
+            text.contains("2 more not shown (2 messages, 2 of them with as many messages as the last one shown)"),
+            "{text}"
+        );
+        assert_eq!(
+            value["not_shown"]["top_networks"],
+            json!({"entries": 0, "messages": 0, "tied_with_last": 0})
+        );
     }
 
     #[test]
