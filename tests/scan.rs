@@ -357,11 +357,11 @@ fn csv_has_header_and_quotes_fields() {
     let rows = parse_csv(&text);
     assert_eq!(
         rows[0].join(","),
-        "path,index,attachment,verdict,score,from_address,from_domain,origin_ip,ip_matches,finding_ids,score_reasons,subject,error"
+        "path,index,attachment,verdict,score,from_address,from_domain,origin_ip,origin_provider,ip_matches,finding_ids,score_reasons,subject,error"
     );
     assert_eq!(rows.len(), 4, "header and one row per message");
-    assert!(rows.iter().all(|row| row.len() == 13), "{rows:?}");
-    let subjects: Vec<&str> = rows[1..].iter().map(|row| row[11].as_str()).collect();
+    assert!(rows.iter().all(|row| row.len() == 14), "{rows:?}");
+    let subjects: Vec<&str> = rows[1..].iter().map(|row| row[12].as_str()).collect();
     assert_eq!(
         subjects,
         [
@@ -383,12 +383,12 @@ fn csv_has_a_row_for_each_unreadable_input() {
     let output = mailtrace(&["scan", &folder, "--format", "csv", "--sort"]);
     let rows = parse_csv(&stdout(&output));
     assert_eq!(rows.len(), 3, "header, one message and one error: {rows:?}");
-    assert!(rows.iter().all(|row| row.len() == 13), "{rows:?}");
+    assert!(rows.iter().all(|row| row.len() == 14), "{rows:?}");
     let error = &rows[2];
     assert!(error[0].ends_with("empty.eml"), "{error:?}");
     assert_eq!(error[3], "error");
-    assert!(error[12].contains("the input is empty"), "{error:?}");
-    assert_eq!(rows[1][12], "", "a message row has no error");
+    assert!(error[13].contains("the input is empty"), "{error:?}");
+    assert_eq!(rows[1][13], "", "a message row has no error");
 }
 
 #[test]

@@ -478,7 +478,7 @@ fn table_row(report: &Report, digest: &Digest) -> String {
     [
         fixed,
         matches,
-        or_dash(score_reasons(report, "+")),
+        or_dash(score_reasons(report)),
         or_dash(findings),
         location(report),
     ]
@@ -548,25 +548,25 @@ fn join_cells(line: &str, widths: Option<&[usize]>) -> String {
     out
 }
 
-/// Returns the signals behind the spoof score as `id` `separator` `points`, largest first,
-/// so that a table or CSV row shows why a message scored as it did.
-fn score_reasons(report: &Report, separator: &str) -> Vec<String> {
+/// Returns the signals behind the spoof score as `id+points`, largest first, so that a
+/// table or CSV row shows why a message scored as it did.
+fn score_reasons(report: &Report) -> Vec<String> {
     let mut signals: Vec<_> = report.spoof.signals.iter().collect();
     signals.sort_by_key(|signal| std::cmp::Reverse(signal.points));
     signals
         .iter()
-        .map(|signal| format!("{}{separator}{}", signal.id, signal.points))
+        .map(|signal| format!("{}+{}", signal.id, signal.points))
         .collect()
 }
 
-const CSV_HEADER: &str = "path,index,attachment,verdict,score,from_address,from_domain,origin_ip,ip_matches,finding_ids,score_reasons,subject,error";
+const CSV_HEADER: &str = "path,index,attachment,verdict,score,from_address,from_domain,origin_ip,origin_provider,ip_matches,finding_ids,score_reasons,subject,error";
 
 /// Renders the CSV row of an input that could not be read or analysed: verdict `error`
 /// and the reason in the last column.
 fn csv_error_row(error: &ScanError, escape_cells: bool) -> String {
     let index = error.index.map_or(String::new(), |i| i.to_string());
     let mut fields = vec![error.path.as_str(), index.as_str(), "", "error"];
-    fields.extend([""; 8]);
+    fields.extend([""; 9]);
     fields.push(&error.reason);
     csv_line(&fields, escape_cells)
 }
@@ -590,9 +590,16 @@ fn csv_row(report: &Report, digest: &Digest, escape_cells: bool) -> String {
             .map_or(String::new(), |m| m.address.clone()),
         report.message.from_domain().unwrap_or_default(),
         digest.origin_ip.map_or(String::new(), |ip| ip.to_string()),
+        // A provider's relay names the provider, not a sender to report.
+        digest
+            .origin_ip
+            .and_then(crate::platform::ranges::provider_range)
+            .map_or(String::new(), |range| {
+                crate::platform::ranges::provider_name(range.provider).to_string()
+            }),
         digest.ip_matches.join(";"),
         finding_ids(report).join(";"),
-        score_reasons(report, ":").join(";"),
+        score_reasons(report).join(";"),
         report.message.subject.clone().unwrap_or_default(),
         String::new(),
     ];
@@ -653,6 +660,19 @@ mod tests {
         let report = analyse_text(HOSTILE);
         let row = csv_row(&report, &Digest::from_report(&report), false);
         assert!(row.ends_with(",x\u{1b}]0;PWNED\u{7}\u{1b}[2J,"), "{row:?}");
+    }
+
+    /// An origin in a provider's published ranges names the provider in its own column,
+    /// and the score reasons read as in the table.
+    #[test]
+    fn csv_row_names_provider_and_reasons() {
+        let report = analyse_text(
+            "Received: from mail-eopbgr1.outbound.protection.outlook.com (mail-eopbgr1.outbound.protection.outlook.com [40.107.22.1]) by mx.example.org with ESMTPS id 1; Mon, 1 Jan 2024 10:00:00 +0000\n\
+             From: \"ceo@example.com\" <a@example.net>\nSubject: s\n\nbody\n",
+        );
+        let row = csv_row(&report, &Digest::from_report(&report), false);
+        assert!(row.contains(",40.107.22.1,Microsoft,"), "{row}");
+        assert!(row.contains("display-name-address+25"), "{row}");
     }
 
     #[test]
