@@ -142,6 +142,67 @@ pub fn move_boundary_behind_gateway(
     None
 }
 
+/// Explains an origin on a filtering service's server (Proofpoint, Mimecast, Cisco Secure
+/// Email Cloud) when no SPF check of the receiver moved the boundary behind it. The
+/// service may filter the recipient's inbound mail or the sending organisation's outbound
+/// mail, and the Received fields alone do not tell which. When an older hop shows the
+/// address that handed the message to the service, the finding names it, so the analyst
+/// can take it as the origin once the recipient's MX records show the service is theirs.
+pub fn origin_on_filtering_service(chain: &RelayChain) -> Option<Finding> {
+    let edge = chain.boundary_hop()?;
+    let edge_ip = edge.received.from_ip?;
+    let names = |hop: &Hop| {
+        [
+            hop.received.from_rdns.clone(),
+            hop.received.from_host.clone(),
+            hop.received.helo.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<String>>()
+    };
+    let service_host = names(edge)
+        .into_iter()
+        .find(|name| crate::platform::gateways::is_gateway_host(name))?;
+    // The newest older hop that a server of the service received from a public address
+    // outside it: the hand-over to the service.
+    let entry = chain.hops.iter().rev().find(|hop| {
+        hop.index < edge.index
+            && hop
+                .received
+                .by_host
+                .as_deref()
+                .is_some_and(crate::platform::gateways::is_gateway_host)
+            && hop
+                .received
+                .from_ip
+                .is_some_and(|ip| !crate::iplist::is_non_public(ip))
+            && !names(hop)
+                .iter()
+                .any(|name| crate::platform::gateways::is_gateway_host(name))
+    });
+    let handed = match entry.and_then(|hop| Some((hop, hop.received.from_ip?))) {
+        Some((hop, ip)) => format!(
+            " Hop {} shows {ip} handing the message to the service's server {}. If the service filters the recipient's inbound mail (its servers are the recipient's MX hosts), {ip} is the real origin; if it filters the sending organisation's outbound mail, the origin stands.",
+            hop.index,
+            crate::report::escape::quoted(hop.received.by_host.as_deref().unwrap_or("-"))
+        ),
+        None => {
+            " No older hop shows the address that handed the message to the service.".to_string()
+        }
+    };
+    Some(Finding::new(
+        "chain.origin-on-filtering-service",
+        Severity::Info,
+        "The origin is a filtering service's server",
+        format!(
+            "Hop {}, the first external hop, comes from {edge_ip} ({}), a server of a filtering service, and the recipient's receiver recorded no SPF check that skips it.{handed}",
+            edge.index,
+            crate::report::escape::quoted(service_host.trim_end_matches('.'))
+        ),
+    ))
+}
+
 /// Builds the relay chain from the Received fields of `block`.
 pub fn build_chain(block: &HeaderBlock, config: &AnalysisConfig) -> RelayChain {
     let mut chain = RelayChain::default();
@@ -1396,6 +1457,42 @@ mod tests {
             skews[0].title.contains("sender's side"),
             "{}",
             skews[0].title
+        );
+    }
+
+    /// Without an SPF check that skips it, a filtering service at the edge stays the
+    /// origin, and the finding names the address that handed the message to it.
+    #[test]
+    fn origin_on_filtering_service_names_the_entry() {
+        let report = analyse_text(
+            "Received: from dispatch1-us1.ppe-hosted.com (dispatch1-us1.ppe-hosted.com [148.163.129.52]) by mx.example.org with ESMTPS id 3; Mon, 1 Jan 2024 10:00:09 +0000\n\
+             Received: from mail.example.com (mail.example.com [198.51.100.20]) by mx1-us1.ppe-hosted.com with ESMTPS id 2; Mon, 1 Jan 2024 10:00:05 +0000\n\
+             From: a@example.com\nSubject: s\n\nbody\n",
+        );
+        assert_eq!(
+            report.origin.as_ref().and_then(|o| o.ip),
+            Some("148.163.129.52".parse().unwrap())
+        );
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "chain.origin-on-filtering-service")
+            .expect("a finding");
+        assert!(
+            finding.detail.contains("Hop 1 shows 198.51.100.20 handing the message to the service's server \"mx1-us1.ppe-hosted.com\""),
+            "{}",
+            finding.detail
+        );
+
+        let plain = analyse_text(
+            "Received: from mail.example.com (mail.example.com [198.51.100.20]) by mx.example.org with ESMTPS id 2; Mon, 1 Jan 2024 10:00:05 +0000\n\
+             From: a@example.com\nSubject: s\n\nbody\n",
+        );
+        assert!(
+            !plain
+                .findings
+                .iter()
+                .any(|f| f.id == "chain.origin-on-filtering-service")
         );
     }
 

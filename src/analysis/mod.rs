@@ -109,6 +109,8 @@ pub fn analyze(input: &InputMessage, config: &AnalysisConfig) -> Result<Report, 
     if let Some(finding) = chain::move_boundary_behind_gateway(&mut chain, &spf_client_ips) {
         chain.findings.push(finding);
         auth = auth::read_auth(&headers, &chain, config);
+    } else if let Some(finding) = chain::origin_on_filtering_service(&chain) {
+        chain.findings.push(finding);
     }
     let platforms = crate::platform::read_platforms(&headers, &chain, &auth, &config.profiles);
     let exchange = exchange::read_exchange(&headers, &chain, &auth, &platforms, config);
