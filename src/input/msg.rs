@@ -95,7 +95,11 @@ pub fn read_msg<F: Read + Seek>(inner: F, max_stream_bytes: u64) -> Result<MsgIt
 
 fn read_msg_unguarded<F: Read + Seek>(inner: F, max_stream_bytes: u64) -> Result<MsgItem, String> {
     let cfb = cfb::CompoundFile::open(inner)
-        .map_err(|e| format!("corrupt or truncated Outlook .msg file ({e})"))?;
+        .map_err(|e| {
+            format!(
+                "corrupt or truncated Outlook .msg file ({e}); if Outlook still opens it, save it as .eml, or copy its internet headers (File > Properties) into a text file, and inspect that"
+            )
+        })?;
     let mut file = MsgFile {
         cfb,
         bytes_read: 0,
