@@ -7,7 +7,8 @@
 //! declared in `allow_forwarders`, to a trusted ARC sealer that sealed the message, or to
 //! the mailing list named by the message's own List-Id or List-Post field. A list that
 //! names itself in one domain and sends from another (Yahoo Groups) counts when its
-//! envelope sender is in the domain of the server that delivered the message.
+//! envelope sender is in the domain of a server that sent the message on, and so does a
+//! list server's own envelope (`owner-NAME`, `NAME-owner`, `NAME-request`).
 
 use crate::analysis::Report;
 use crate::analysis::chain::Hop;
@@ -44,20 +45,47 @@ pub fn forwarded_by(report: &Report, config: &AnalysisConfig) -> Option<String> 
         return Some(format!("trusted ARC sealer {domain}"));
     }
 
-    // Step 3: a mailing list whose own domain is the envelope sender's or Sender's.
+    // Step 3: a list server's own envelope: Majordomo's and LISTSERV's `owner-NAME`,
+    // `NAME-owner` or `NAME-request`, older than the List-* fields and often without them.
+    if let Some(address) = list_server_envelope(report) {
+        return Some(format!("mailing list envelope {address}"));
+    }
+
+    // Step 4: a mailing list whose own domain is the envelope sender's or Sender's.
     let list = list_domain(report)?;
     if carriers.contains(&list) {
         return Some(format!("mailing list at {list}"));
     }
 
-    // Step 4: a mailing list that names itself in one domain and sends from another, with
-    // its envelope sender in the domain of the server that delivered the message (Yahoo
+    // Step 5: a mailing list that names itself in one domain and sends from another, with
+    // its envelope sender in the domain of a server that sent the message on (Yahoo
     // Groups: lists at yahoogroups.com, sent from groups.yahoo.com). The server's name is
-    // the reverse-DNS name the recipient's receiver looked up, not one the sender chose.
-    let relay = delivering_relay_domain(report)?;
-    carriers
-        .contains(&relay)
-        .then(|| format!("mailing list at {list}, sent from {relay}"))
+    // the reverse-DNS name that the next hop looked up, not one the sender chose.
+    let relay = sending_relay_domains(report)
+        .into_iter()
+        .find(|domain| carriers.contains(domain))?;
+    Some(format!("mailing list at {list}, sent from {relay}"))
+}
+
+/// Returns the Return-Path or Sender address when its local part is a list server's:
+/// `owner-NAME`, `NAME-owner` or `NAME-request`.
+fn list_server_envelope(report: &Report) -> Option<String> {
+    [
+        report.message.return_path.as_deref(),
+        report.message.sender.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|value| {
+        let address = value.trim().trim_start_matches('<').trim_end_matches('>');
+        let (local, _) = address.rsplit_once('@')?;
+        let local = local.to_ascii_lowercase();
+        let listed = local.len() > "owner-".len()
+            && (local.starts_with("owner-")
+                || local.ends_with("-owner")
+                || local.ends_with("-request"));
+        listed.then(|| address.to_string())
+    })
 }
 
 /// Returns the newest hop sent by a server of the list: a server whose name is in the list's
@@ -87,18 +115,20 @@ fn server_name(hop: &Hop) -> Option<&str> {
         .or(hop.received.helo.as_deref())
 }
 
-/// Returns the organisational domain of the reverse-DNS name of the first external hop:
-/// the server that handed the message to the recipient's systems.
-fn delivering_relay_domain(report: &Report) -> Option<String> {
-    let hop = report.origin.as_ref()?.hop?;
-    let rdns = report
+/// Returns the organisational domains of the reverse-DNS names of the servers that sent
+/// the hops up to the first external hop, newest first.
+fn sending_relay_domains(report: &Report) -> Vec<String> {
+    let Some(edge) = report.origin.as_ref().and_then(|origin| origin.hop) else {
+        return Vec::new();
+    };
+    report
         .chain
         .hops
-        .get(hop.checked_sub(1)?)?
-        .received
-        .from_rdns
-        .as_deref()?;
-    org_domain(rdns)
+        .iter()
+        .rev()
+        .filter(|hop| hop.index <= edge)
+        .filter_map(|hop| org_domain(hop.received.from_rdns.as_deref()?.trim_end_matches('.')))
+        .collect()
 }
 
 /// Returns the organisational domains of the envelope sender (Return-Path) and Sender.
@@ -425,6 +455,35 @@ body
             !detail.contains("is the list's outbound server"),
             "{detail}"
         );
+    }
+
+    /// Lists whose envelope is a list server's own, or that send from a domain other than
+    /// the one they name themselves by, explain the gap in alignment.
+    #[test]
+    fn list_envelopes_explain_alignment() {
+        let config = crate::config::AnalysisConfig::default();
+        let explained = |text: &str| super::forwarded_by(&analyse_text(text), &config);
+        let majordomo = "Received: from list.example.net (list.example.net [192.0.2.30]) by mx.example.org with ESMTP id 1; Mon, 3 Mar 2025 10:00:00 +0000\n\
+             Return-Path: <owner-dev@example.net>\nSender: owner-dev@example.net\n\
+             From: Ann <ann@example.com>\nSubject: test\n\nbody\n";
+        assert_eq!(
+            explained(majordomo).as_deref(),
+            Some("mailing list envelope owner-dev@example.net")
+        );
+        let groups = "Received: from fwd.example.com (fwd.example.com [198.51.100.20]) by mx.example.org with ESMTP id 2; Mon, 3 Mar 2025 10:00:05 +0000\n\
+             Received: from n3.groups.example.net (n3.groups.example.net [192.0.2.31]) by fwd.example.com with SMTP id 1; Mon, 3 Mar 2025 10:00:00 +0000\n\
+             Return-Path: <sentto-1-2@returns.groups.example.net>\n\
+             From: Ann <ann@example.com>\n\
+             Mailing-List: list group@groups.example.org; contact group-owner@groups.example.org\n\
+             Subject: test\n\nbody\n";
+        assert_eq!(
+            explained(groups).as_deref(),
+            Some("mailing list at example.org, sent from example.net")
+        );
+        // A plain sender with another envelope domain is not a list.
+        let plain = "Received: from mail.example.net (mail.example.net [192.0.2.30]) by mx.example.org with ESMTP id 1; Mon, 3 Mar 2025 10:00:00 +0000\n\
+             Return-Path: <bounce@example.net>\nFrom: Ann <ann@example.com>\nSubject: test\n\nbody\n";
+        assert_eq!(explained(plain), None);
     }
 
     /// Bulk mail carries List-Unsubscribe in its own domain; that alone is no list.
