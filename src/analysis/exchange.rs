@@ -117,12 +117,18 @@ pub fn read_exchange(
         section.findings.push(finding);
     }
 
-    // Step 4: an origin on Microsoft's outbound relays, with the sender's address recorded
+    // Step 4: the same fingerprint seen from outside: a sending tenant that relayed mail
+    // from an allow-listed address.
+    if let Some(finding) = tenant_relay(block, &section, platforms) {
+        section.findings.push(finding);
+    }
+
+    // Step 5: an origin on Microsoft's outbound relays, with the sender's address recorded
     // by the tenant that sent the message.
     if let Some(finding) = origin_is_microsoft_relay(&section, auth, chain, platforms) {
         section.findings.push(finding);
     }
-    // Step 5: a spam verdict that the mailbox overrode, which explains why the user saw it.
+    // Step 6: a spam verdict that the mailbox overrode, which explains why the user saw it.
     if let Some(finding) = spam_verdict_overridden(&section) {
         section.findings.push(finding);
     }
@@ -546,6 +552,90 @@ fn rogue_connector(
     Some(finding)
 }
 
+/// Flags mail that another Microsoft 365 tenant relayed out from an address on its IP
+/// Allow List: the sending tenant's own report records the message as outbound (`DIR:OUT`)
+/// from a connecting address outside Microsoft's ranges that skipped spam filtering
+/// because it is allow-listed (`IPV:CAL`). That is how a tenant with a rogue or abused
+/// inbound connector relays an outside server's mail through Microsoft's outbound
+/// servers, where it passes the recipient's SPF checks: the 2022 campaign seen from the
+/// recipient's side, where its own FromEntityHeader and AuthAs say `Internet` and
+/// `Anonymous`. A forwarding rule also sends mail out with the original sender's address
+/// as CIP, but that address is not allow-listed.
+fn tenant_relay(
+    block: &HeaderBlock,
+    section: &ExchangeSection,
+    platforms: &PlatformSection,
+) -> Option<Finding> {
+    let report = upstream_reports(section, delivered_by_microsoft(platforms)).find(|report| {
+        let has = |key: &str, value: &str| {
+            report
+                .get(key)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+        };
+        has("DIR", "OUT") && has("IPV", "CAL")
+    })?;
+    let ip = report.cip().filter(|ip| {
+        !crate::iplist::is_non_public(*ip)
+            && !ip.is_unspecified()
+            && *ip != IpAddr::from([255, 255, 255, 255])
+            && crate::platform::ranges::provider_range(*ip).is_none()
+    })?;
+    let value = |key: &str| {
+        report
+            .get(key)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(quoted)
+    };
+    let mut named = Vec::new();
+    if let Some(ptr) = value("PTR") {
+        named.push(format!("reverse DNS {ptr}"));
+    }
+    if let Some(helo) = value("H") {
+        named.push(format!("HELO {helo}"));
+    }
+    let named = if named.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", named.join(", "))
+    };
+    let verdicts: Vec<String> = ["SFV", "SCL", "CAT"]
+        .into_iter()
+        .filter_map(|key| Some(format!("{key}:{}", report.get(key)?.trim())))
+        .collect();
+    let tenant = section
+        .connecting_ips
+        .iter()
+        .find(|c| c.ip == Some(ip))
+        .and_then(|c| c.tenant_id.as_deref())
+        .map_or(String::new(), |id| format!(" (tenant {})", quoted(id)));
+    let mut finding = Finding::new(
+        "exchange.tenant-relay",
+        Severity::High,
+        "Another Microsoft 365 tenant relayed this message from an allow-listed address",
+        format!(
+            "The sending tenant's own {} records the message as outbound (DIR:OUT) from {ip}{named}, an address outside Microsoft's ranges, which skipped its spam filtering because the tenant allow-lists it (IPV:CAL); its verdicts: {}. So an outside server handed the message to the tenant{tenant}, and the tenant relayed it out through Microsoft's outbound servers, where it passes SPF for the tenant's domains. A rogue or abused inbound connector does this (the 2022 campaign). Report {ip} to its network's owner and the tenant to Microsoft; the recipient's passing results vouch for Microsoft's relay, not for the sender.",
+            report.field_name,
+            if verdicts.is_empty() {
+                "none recorded".to_string()
+            } else {
+                verdicts.join(", ")
+            }
+        ),
+    );
+    for name in [
+        report.field_name.as_str(),
+        "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
+    ] {
+        if let Some(h) = block.get(name) {
+            finding = finding
+                .with_header(name)
+                .with_evidence(name, Some(h.line), h.value.clone());
+        }
+    }
+    Some(finding)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::analysis::Report;
@@ -583,6 +673,47 @@ mod tests {
             .iter()
             .find(|f| f.id == id)
             .unwrap_or_else(|| panic!("{id} not reported: {:?}", finding_ids(report)))
+    }
+
+    /// A tenant's own report of an outbound message from an allow-listed outside address
+    /// is the relay fingerprint; inbound mail, a filtered address or one of Microsoft's is
+    /// not.
+    #[test]
+    fn tenant_relay_needs_outbound_allow_listed_outside_address() {
+        let relayed = |cip: &str, ipv: &str, dir: &str| {
+            let text = upstream_tenant_message(cip, cip)
+                .replace("IPV:NLI", &format!("IPV:{ipv}"))
+                .replace("DIR:INB", &format!("DIR:{dir}"));
+            analyse_text(&text)
+        };
+        let report = relayed("192.0.2.10", "CAL", "OUT");
+        let found = finding(&report, "exchange.tenant-relay");
+        assert!(
+            found
+                .detail
+                .contains("from 192.0.2.10 (HELO \"sender.example.org\")"),
+            "{}",
+            found.detail
+        );
+        assert!(
+            found.detail.contains("SFV:SPM, SCL:5, CAT:SPOOF"),
+            "{}",
+            found.detail
+        );
+        assert!(report.spoof.signals.iter().any(|s| s.id == "tenant-relay"));
+
+        for (cip, ipv, dir) in [
+            ("192.0.2.10", "CAL", "INB"),
+            ("192.0.2.10", "NLI", "OUT"),
+            ("40.107.22.1", "CAL", "OUT"),
+            ("255.255.255.255", "CAL", "OUT"),
+        ] {
+            let report = relayed(cip, ipv, dir);
+            assert!(
+                !finding_ids(&report).contains(&"exchange.tenant-relay"),
+                "{cip} {ipv} {dir}"
+            );
+        }
     }
 
     #[test]

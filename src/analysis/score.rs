@@ -14,6 +14,11 @@ pub const SIGNALS: &[(&str, u32, &str)] = &[
         "Exchange Online attributed the message to an on-premises (hybrid) connector whose address is not one of the organisation's declared connectors: the fingerprint of a rogue inbound connector",
     ),
     (
+        "tenant-relay",
+        40,
+        "Another Microsoft 365 tenant relayed the message out from an outside address on its IP Allow List, the fingerprint of a rogue or abused inbound connector seen from the recipient's side",
+    ),
+    (
         "iplist-campaign",
         50,
         "A relay or connecting address is on a built-in list of a known abuse campaign",

@@ -113,6 +113,7 @@ pub fn score(report: &Report, config: &AnalysisConfig) -> Spoof {
     // Findings that map one to one onto signals.
     let direct = [
         ("exchange.rogue-connector", "rogue-connector"),
+        ("exchange.tenant-relay", "tenant-relay"),
         ("sender.address-in-display-name", "display-name-address"),
         ("sender.address-in-local-part", "address-in-local-part"),
         ("sender.multiple-from", "multiple-from"),
