@@ -202,6 +202,27 @@ fn origin_is_microsoft_relay(
         "Origin {origin_ip} (hop {}) is in Microsoft's published mail ranges, through which every Microsoft 365 tenant sends, so it names Microsoft, not the sender.",
         hop.index
     );
+    // A tenant whose own report marks the message inbound received it from outside and
+    // sent it on (a forwarding rule, a redirect): it is a forwarder, not the sender.
+    let forwarded = upstream_reports(section, delivered_by_microsoft).any(|report| {
+        report
+            .get("DIR")
+            .is_some_and(|dir| dir.trim().eq_ignore_ascii_case("INB"))
+    });
+    if let Some((sender_ip, source)) = &recorded
+        && forwarded
+    {
+        return Some(Finding::new(
+            "exchange.origin-is-microsoft-relay",
+            Severity::Info,
+            format!(
+                "The origin is a Microsoft outbound relay; the forwarding tenant recorded {sender_ip}"
+            ),
+            format!(
+                "{relay} The tenant that passed the message on recorded {sender_ip} as the address that connected to it ({source}), and its own report marks the message inbound (DIR:INB). So that tenant received the message from {sender_ip} and sent it on, as a forwarding rule or a redirect does: the tenant is a forwarder, and {sender_ip} is the address that sent the message to it."
+            ),
+        ));
+    }
     if let Some((sender_ip, source)) = recorded {
         return Some(Finding::new(
             "exchange.origin-is-microsoft-relay",
@@ -714,6 +735,22 @@ mod tests {
                 "{cip} {ipv} {dir}"
             );
         }
+    }
+
+    /// A tenant whose report marks the message inbound is named as a forwarder; one that
+    /// marks it outbound is the sender.
+    #[test]
+    fn forwarding_tenant_told_from_sending_tenant() {
+        let title = |dir: &str| {
+            let text = upstream_tenant_message("192.0.2.10", "192.0.2.10")
+                .replace("198.51.100.20", "40.107.22.1")
+                .replace("DIR:INB", &format!("DIR:{dir}"));
+            finding(&analyse_text(&text), "exchange.origin-is-microsoft-relay")
+                .title
+                .clone()
+        };
+        assert!(title("INB").contains("the forwarding tenant recorded 192.0.2.10"));
+        assert!(title("OUT").contains("the sending tenant recorded 192.0.2.10"));
     }
 
     #[test]
