@@ -303,7 +303,17 @@ pub fn find_sender_tricks(
     config: &AnalysisConfig,
 ) -> Vec<Finding> {
     let Some(mailbox) = message.from_mailbox() else {
-        return Vec::new();
+        // A name without an address (`"Facebook" <>`) still claims what it names: the
+        // text before any angle bracket is what a mail client shows.
+        let Some(text) = message.from_text.as_deref() else {
+            return Vec::new();
+        };
+        let display = text.split('<').next().unwrap_or(text);
+        let display = display.trim().trim_matches('"').trim();
+        if display.is_empty() {
+            return Vec::new();
+        }
+        return display_name_findings(display, "", &config.org_domains, &config.vip_names);
     };
     let Some(domain) = mailbox.domain_lower() else {
         return Vec::new();
@@ -508,6 +518,14 @@ pub fn display_name_findings(
     let folded = FoldedName::new(display);
     let folded_capital_i_as_l = FoldedName::with_capital_i_as_l(display);
     let from_domain = from_domain.trim_end_matches('.').to_lowercase();
+    // Where the address is, for the findings; a From field without an address shows the
+    // name alone, which is all the reader sees.
+    let no_address = from_domain.is_empty();
+    let place = if no_address {
+        "the From field has no address at all, only the name".to_string()
+    } else {
+        format!("the address is in {from_domain}")
+    };
 
     // Step 1: a brand name from a domain the brand does not own.
     if let Some(claim) = claimed_brand(
@@ -522,9 +540,14 @@ pub fn display_name_findings(
                 Severity::High,
                 format!("Display name claims {}", claim.brand.name()),
                 format!(
-                    "The display name {} names {}, but the address is in {from_domain}, which is not one of its domains ({}).",
+                    "The display name {} names {}, but {place}, {} ({}).",
                     quoted(display),
                     claim.name,
+                    if no_address {
+                        "so nothing ties it to the brand's domains"
+                    } else {
+                        "which is not one of its domains"
+                    },
                     claim.brand.domains.join(", ")
                 ),
             )
@@ -553,7 +576,7 @@ pub fn display_name_findings(
                 Severity::High,
                 format!("Display name claims {vip}"),
                 format!(
-                    "The display name {} is the name of {vip}, a declared VIP, but the address is in {from_domain}, outside the organisation's domains.",
+                    "The display name {} is the name of {vip}, a declared VIP, but {place}, outside the organisation's domains.",
                     quoted(display)
                 ),
             )
@@ -667,6 +690,36 @@ mod tests {
             "From: {from}\nTo: {to}\nSubject: {subject}\n\nbody\n"
         ));
         report.findings.into_iter().map(|f| f.id).collect()
+    }
+
+    /// A brand name in a From field without an address is still a claim of the brand.
+    #[test]
+    fn brand_name_without_address_claims_the_brand() {
+        let report = crate::analysis::test_support::analyse_text(
+            "From: \"Facebook\" <>\nSubject: s\n\nbody\n",
+        );
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.id == "sender.display-name-brand")
+            .expect("a brand finding");
+        assert!(
+            finding.detail.contains(
+                "the From field has no address at all, only the name, so nothing ties it"
+            ),
+            "{}",
+            finding.detail
+        );
+        let no_valid = report
+            .findings
+            .iter()
+            .find(|f| f.id == "sender.no-valid-mailbox")
+            .expect("a no-valid-mailbox finding");
+        assert!(
+            !no_valid.detail.contains("encoded-word"),
+            "{}",
+            no_valid.detail
+        );
     }
 
     #[test]

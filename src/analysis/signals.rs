@@ -400,11 +400,29 @@ fn alignment_gap(report: &Report) -> Option<String> {
         .from_domain()
         .as_deref()
         .and_then(org_domain)?;
+    // A signature that the recipient's receiver found broken (dkim=fail or permerror for
+    // its domain, and no pass) aligns nothing: anyone can write a DKIM-Signature field.
+    let dkim_domains = |wanted: &[&str]| -> Vec<String> {
+        report
+            .auth
+            .trusted_results("dkim")
+            .iter()
+            .filter(|r| wanted.contains(&r.result.as_str()))
+            .filter_map(|r| r.property("header.d"))
+            .map(|d| d.trim().to_ascii_lowercase())
+            .collect()
+    };
+    let failed = dkim_domains(&["fail", "permerror"]);
+    let passed = dkim_domains(&["pass"]);
     let mut identities: Vec<String> = report
         .auth
         .dkim_signatures
         .iter()
         .filter_map(|s| s.parsed.d.clone())
+        .filter(|d| {
+            let d = d.trim().to_ascii_lowercase();
+            !failed.contains(&d) || passed.contains(&d)
+        })
         .collect();
     if let Some(return_path) = report
         .message
@@ -660,6 +678,26 @@ mod tests {
             "{edge}Authentication-Results: mx1.example.net; spf=pass smtp.mailfrom=example.org\n{sender}Received-SPF: fail client-ip=198.51.100.7\n{tail}"
         ));
         assert!(results.is_empty(), "{results:?}");
+    }
+
+    /// A DKIM-Signature in the From domain that the receiver recorded as failed does not
+    /// align the message.
+    #[test]
+    fn failed_signature_aligns_nothing() {
+        let signals = |result: &str| -> Vec<String> {
+            analyse(&format!(
+                "Authentication-Results: mx1.example.net; spf=pass smtp.mailfrom=example.net; dkim={result} header.d=example.org\n\
+                 DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; h=from; bh=AAAA; b=BBBB\n\
+                 Return-Path: <x@example.net>\nFrom: a@example.org\n"
+            ))
+            .spoof
+            .signals
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+        };
+        assert!(signals("fail").contains(&"not-aligned".to_string()));
+        assert!(!signals("pass").contains(&"not-aligned".to_string()));
     }
 
     #[test]

@@ -677,13 +677,19 @@ impl<'a> ListParser<'a> {
             self.findings.extend(decoded.findings);
             decoded_text = Some(decoded.text);
             if self.problems.entries_without_address + self.problems.empty_addresses > 0 {
+                // Only an encoded-word in the field makes its rule worth naming.
+                let encoded = if value.contains("=?") {
+                    " An encoded-word can never form an address (RFC 2047 section 5)."
+                } else {
+                    ""
+                };
                 self.findings.push(Finding::new(
                     "sender.no-valid-mailbox",
                     Severity::Medium,
                     "No valid mailbox in the address field",
-                    "The field holds text but no addr-spec, so there is no address and no \
-                     domain to authenticate. An encoded-word can never form an address \
-                     (RFC 2047 section 5).",
+                    format!(
+                        "The field holds text but no addr-spec, so there is no address and no domain to authenticate.{encoded}"
+                    ),
                 ));
             }
         }
