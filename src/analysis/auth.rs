@@ -146,6 +146,16 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
         for finding in &mut parsed.findings {
             if expected_form && finding.id == "auth.missing-authserv-id" {
                 finding.severity = Severity::Info;
+                // The name is missing, but the position ties a trusted field to the
+                // recipient's systems; the detail says which of the two holds.
+                let place = if trusted {
+                    "It is trusted here by its position: above the first external hop, where only the recipient's systems write."
+                } else {
+                    "Here it belongs to a Microsoft 365 tenant that handled the message before the recipient's systems."
+                };
+                finding.detail = format!(
+                    "The field does not name the host that performed the checks (RFC 8601 section 2.2); Exchange Online writes this form. {place}"
+                );
             }
         }
         for finding in &parsed.findings {
@@ -1363,6 +1373,16 @@ mod exchange_form_tests {
         assert!(!report.auth.results[0].trusted);
         assert_eq!(missing_id_severities(&report), [Severity::Info]);
         assert!(!forged(&report));
+        let detail = &report
+            .findings
+            .iter()
+            .find(|f| f.id == "auth.missing-authserv-id")
+            .expect("the finding")
+            .detail;
+        assert!(
+            detail.contains("belongs to a Microsoft 365 tenant that handled the message before"),
+            "{detail}"
+        );
     }
 
     #[test]

@@ -256,7 +256,9 @@ pub fn describe_org_scl(value: &str) -> Option<(i32, &'static str)> {
     let meaning = match scl {
         -1 => "bypass/trusted",
         0 | 1 => "not spam",
-        2..=4 => "not stamped by spam filtering: set elsewhere, such as by a mail flow rule",
+        2..=4 => {
+            "not a level spam filtering assigns: something else set it, such as a mail flow rule in a business tenant or the provider's own processing"
+        }
         5 | 6 => "spam",
         7..=9 => "high confidence spam",
         _ => return None,
@@ -907,7 +909,10 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(describe_org_scl(input), *expected, "input {input:?}");
         }
-        assert!(describe_org_scl("3").is_some_and(|(_, m)| m.contains("not stamped")));
+        assert!(
+            describe_org_scl("3")
+                .is_some_and(|(_, m)| m.contains("not a level spam filtering assigns"))
+        );
     }
 
     #[test]
