@@ -58,7 +58,7 @@ fn corpus_evaluation_meets_measured_floors() {
     assert!(evaluation.phish.errors <= 2, "{}", evaluation.phish.errors);
 
     // Separation.
-    // 0.716 measured. Phishing that Exchange Online let through on a forwarder's ARC seal,
+    // 0.719 measured. Phishing that Exchange Online let through on a forwarder's ARC seal,
     // from a domain that passed DMARC before the forwarding, scores below the ham's 5 points
     // for missing results, so the AUC stays far from the 0.95 target.
     assert!(evaluation.roc_auc >= 0.70, "ROC AUC {}", evaluation.roc_auc);

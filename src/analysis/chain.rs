@@ -609,9 +609,9 @@ fn resent_after_gap(older: &Hop, newer: &Hop, seconds: f64, spanned: bool) -> Fi
 }
 
 /// Builds the `chain.clock-skew` finding for a hop stamped `seconds` before the hop below it.
-/// `sender_side` is set when both hops are below the first external hop: the sender's
-/// systems stamped both, and a wrong clock or zone label there is common and says nothing
-/// about the hand-over to the recipient.
+/// `sender_side` is set when both hops are below the first external hop. The sender's
+/// systems stamped both, where a wrong clock or zone label is common, so the skew tells
+/// nothing about the hand-over to the recipient.
 fn clock_skew(older: &Hop, newer: &Hop, seconds: f64, sender_side: bool) -> Finding {
     let (severity, title, cause) = if seconds < SMALL_SKEW_SECONDS {
         (
@@ -1437,7 +1437,7 @@ mod tests {
     }
 
     /// An hour of skew between two of the sender's own hops, below the first external
-    /// hop, is info; the same skew at the hand-over to the recipient stays low.
+    /// hop, is info. The same skew at the hand-over to the recipient stays low.
     #[test]
     fn clock_skew_on_sender_side_is_info() {
         let findings = analyse_text(

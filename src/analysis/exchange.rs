@@ -574,14 +574,14 @@ fn rogue_connector(
 }
 
 /// Flags mail that another Microsoft 365 tenant relayed out from an address on its IP
-/// Allow List: the sending tenant's own report records the message as outbound (`DIR:OUT`)
-/// from a connecting address outside Microsoft's ranges that skipped spam filtering
-/// because it is allow-listed (`IPV:CAL`). That is how a tenant with a rogue or abused
-/// inbound connector relays an outside server's mail through Microsoft's outbound
-/// servers, where it passes the recipient's SPF checks: the 2022 campaign seen from the
-/// recipient's side, where its own FromEntityHeader and AuthAs say `Internet` and
-/// `Anonymous`. A forwarding rule also sends mail out with the original sender's address
-/// as CIP, but that address is not allow-listed.
+/// Allow List. The sending tenant's own report records the message as outbound (`DIR:OUT`)
+/// from a connecting address outside Microsoft's ranges, and that address skipped spam
+/// filtering because it is allow-listed (`IPV:CAL`). A tenant with a rogue or abused
+/// inbound connector relays an outside server's mail this way, through Microsoft's
+/// outbound servers, where it passes the recipient's SPF checks. The recipient's own
+/// FromEntityHeader and AuthAs then read `Internet` and `Anonymous`. A forwarding rule
+/// also sends mail out with the original sender's address as CIP, but that address is
+/// not allow-listed.
 fn tenant_relay(
     block: &HeaderBlock,
     section: &ExchangeSection,
@@ -595,12 +595,15 @@ fn tenant_relay(
         };
         has("DIR", "OUT") && has("IPV", "CAL")
     })?;
+
     let ip = report.cip().filter(|ip| {
         !crate::iplist::is_non_public(*ip)
             && !ip.is_unspecified()
             && *ip != IpAddr::from([255, 255, 255, 255])
             && crate::platform::ranges::provider_range(*ip).is_none()
     })?;
+
+    // What the report names about that address, and the tenant's verdicts.
     let value = |key: &str| {
         report
             .get(key)
@@ -630,6 +633,7 @@ fn tenant_relay(
         .find(|c| c.ip == Some(ip))
         .and_then(|c| c.tenant_id.as_deref())
         .map_or(String::new(), |id| format!(" (tenant {})", quoted(id)));
+
     let mut finding = Finding::new(
         "exchange.tenant-relay",
         Severity::High,
@@ -697,7 +701,7 @@ mod tests {
     }
 
     /// A tenant's own report of an outbound message from an allow-listed outside address
-    /// is the relay fingerprint; inbound mail, a filtered address or one of Microsoft's is
+    /// is the relay fingerprint. Inbound mail, a filtered address or one of Microsoft's is
     /// not.
     #[test]
     fn tenant_relay_needs_outbound_allow_listed_outside_address() {

@@ -436,7 +436,7 @@ body
     }
 
     /// A server after the list, such as the recipient's forwarder, is not called the list's
-    /// outbound server; the hop that the list's server sent is named instead.
+    /// outbound server. The finding names the hop that the list's server sent instead.
     #[test]
     fn forwarder_after_list_is_told_apart() {
         let text = "Received: from fwd.example.com (fwd.example.com [198.51.100.20]) by mx.example.org with ESMTP id 3; Mon, 3 Mar 2025 10:00:09 +0000\n\

@@ -518,8 +518,8 @@ pub fn display_name_findings(
     let folded = FoldedName::new(display);
     let folded_capital_i_as_l = FoldedName::with_capital_i_as_l(display);
     let from_domain = from_domain.trim_end_matches('.').to_lowercase();
-    // Where the address is, for the findings; a From field without an address shows the
-    // name alone, which is all the reader sees.
+    // Where the address is, for the findings. A mail client shows a From field without an
+    // address as the name alone.
     let no_address = from_domain.is_empty();
     let place = if no_address {
         "the From field has no address at all, only the name".to_string()

@@ -275,7 +275,7 @@ fn add_auth_signals(report: &Report, config: &AnalysisConfig, builder: &mut Scor
 /// trusted Received-SPF. When neither records SPF, a Received-SPF outside the trusted
 /// fields still counts if it records `fail` or `softfail` for the origin's address.
 /// Exchange Online stores its Received-SPF below the Received fields when a message is
-/// exported, and a sender gains nothing by writing a failure for its own address, so the
+/// exported. A sender gains nothing by writing a failure for its own address, so the
 /// position that makes a `pass` suspect does not make a failure suspect. That does not hold
 /// when the origin is a filtering service's server: a receiver behind a gateway checks SPF
 /// for the gateway's address, and fails it for every sender.
@@ -286,6 +286,8 @@ fn spf_failure(report: &Report) -> Option<(&'static str, String)> {
         "softfail" => Some("spf-softfail"),
         _ => None,
     };
+
+    // Step 1: the receiver's Authentication-Results.
     let results = auth.trusted_results("spf");
     if !results.is_empty() {
         let result = ["fail", "softfail"]
@@ -296,6 +298,8 @@ fn spf_failure(report: &Report) -> Option<(&'static str, String)> {
             format!("spf={result} recorded by the recipient's receiver."),
         ));
     }
+
+    // Step 2: its newest trusted Received-SPF.
     if let Some(field) = auth.received_spf.iter().find(|f| f.trusted) {
         let result = field.parsed.result.as_str();
         return Some((
@@ -306,6 +310,8 @@ fn spf_failure(report: &Report) -> Option<(&'static str, String)> {
             ),
         ));
     }
+
+    // Step 3: a failure for the origin's address, unless a filtering service is the origin.
     let origin = report.origin.as_ref()?;
     let origin_hop = report.chain.hops.get(origin.hop?.checked_sub(1)?)?;
     let sender_names = [

@@ -478,8 +478,9 @@ fn read_stream<F: Read + Seek>(
 }
 
 /// Explains an item without PR_TRANSPORT_MESSAGE_HEADERS. An item of a class that is not
-/// mail (a contact, an appointment) was never sent, so its score says nothing; a mail item
-/// without them was not received from the Internet as it is, or lost them when attached.
+/// mail (a contact, an appointment) was never sent, so its score means nothing. A mail
+/// item without them was not received from the Internet as it is, or lost them when
+/// attached.
 /// `depth` is 0 for the item that is the file, more for an attached item.
 fn absent_finding(class: Option<&str>, depth: usize) -> Finding {
     let item = if depth == 0 {

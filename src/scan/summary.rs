@@ -282,9 +282,9 @@ fn top<K, F: Fn(&K) -> String>(counts: &HashMap<K, usize>, name: F) -> Vec<Value
         .collect()
 }
 
-/// Counts the entries of `counts` that a top list leaves out: how many, with how many
-/// messages in all, and how many of them have as many messages as the last one shown (so
-/// that the list's cut between equal counts is visible).
+/// Counts the entries of `counts` that a top list leaves out: how many, their messages,
+/// and how many have as many messages as the last one shown. The last count makes a cut
+/// between equal counts visible.
 fn not_shown<K>(counts: &HashMap<K, usize>) -> Value {
     let mut sizes: Vec<usize> = counts.values().copied().collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
@@ -300,7 +300,7 @@ fn not_shown<K>(counts: &HashMap<K, usize>) -> Value {
     })
 }
 
-/// Renders the line under a top list that tells what it leaves out, if anything.
+/// Renders the line under a top list about the entries it leaves out, if any.
 fn not_shown_line(not_shown: &Value) -> Option<String> {
     let entries = not_shown["entries"].as_u64().filter(|&n| n > 0)?;
     let messages = not_shown["messages"].as_u64().unwrap_or(0);
