@@ -552,7 +552,7 @@ fn rogue_connector(
     } else {
         "X-MS-Exchange-Organization-AuthAs: Internal/Partner"
     };
-    let mut finding = Finding::new(
+    let finding = Finding::new(
         "exchange.rogue-connector",
         Severity::High,
         "Mail attributed to an on-premises connector from an undeclared address",
@@ -560,17 +560,28 @@ fn rogue_connector(
             "Exchange Online treated this message as coming from the organisation's own servers ({how}), but it connected from {ip}, which is not a declared connector address. A rogue inbound connector produces exactly this. Declare the organisation's connector addresses with --connector-ip if this is your hybrid server."
         ),
     );
-    for name in [
-        "X-MS-Exchange-CrossTenant-FromEntityHeader",
-        "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
-    ] {
+    Some(with_fields(
+        finding,
+        block,
+        &[
+            "X-MS-Exchange-CrossTenant-FromEntityHeader",
+            "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
+        ],
+    ))
+}
+
+/// Adds each of the fields `names` that `block` has to `finding`, as a header and with its
+/// value as evidence.
+fn with_fields(mut finding: Finding, block: &HeaderBlock, names: &[&str]) -> Finding {
+    for name in names {
         if let Some(h) = block.get(name) {
-            finding = finding
-                .with_header(name)
-                .with_evidence(name, Some(h.line), h.value.clone());
+            finding =
+                finding
+                    .with_header(*name)
+                    .with_evidence(*name, Some(h.line), h.value.clone());
         }
     }
-    Some(finding)
+    finding
 }
 
 /// Flags mail that another Microsoft 365 tenant relayed out from an address on its IP
@@ -634,7 +645,7 @@ fn tenant_relay(
         .and_then(|c| c.tenant_id.as_deref())
         .map_or(String::new(), |id| format!(" (tenant {})", quoted(id)));
 
-    let mut finding = Finding::new(
+    let finding = Finding::new(
         "exchange.tenant-relay",
         Severity::High,
         "Another Microsoft 365 tenant relayed this message from an allow-listed address",
@@ -648,17 +659,14 @@ fn tenant_relay(
             }
         ),
     );
-    for name in [
-        report.field_name.as_str(),
-        "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
-    ] {
-        if let Some(h) = block.get(name) {
-            finding = finding
-                .with_header(name)
-                .with_evidence(name, Some(h.line), h.value.clone());
-        }
-    }
-    Some(finding)
+    Some(with_fields(
+        finding,
+        block,
+        &[
+            report.field_name.as_str(),
+            "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
+        ],
+    ))
 }
 
 #[cfg(test)]
