@@ -623,8 +623,13 @@ fn tenant_relay(
             .map(quoted)
     };
     let mut named = Vec::new();
-    if let Some(ptr) = value("PTR") {
-        named.push(format!("reverse DNS {ptr}"));
+    // Exchange writes `InfoDomainNonexistent` when the address has no reverse DNS name.
+    match report.get("PTR").map(str::trim) {
+        Some(ptr) if ptr.eq_ignore_ascii_case("InfoDomainNonexistent") => {
+            named.push("no reverse DNS name".to_string());
+        }
+        Some(ptr) if !ptr.is_empty() => named.push(format!("reverse DNS {}", quoted(ptr))),
+        _ => {}
     }
     if let Some(helo) = value("H") {
         named.push(format!("HELO {helo}"));
@@ -734,6 +739,19 @@ mod tests {
             found.detail
         );
         assert!(report.spoof.signals.iter().any(|s| s.id == "tenant-relay"));
+
+        // Exchange's placeholder for a missing PTR record is not a name.
+        let named = analyse_text(
+            &upstream_tenant_message("192.0.2.10", "192.0.2.10")
+                .replace("IPV:NLI", "IPV:CAL")
+                .replace("DIR:INB", "DIR:OUT")
+                .replace("PTR:;", "PTR:InfoDomainNonexistent;"),
+        );
+        let detail = &finding(&named, "exchange.tenant-relay").detail;
+        assert!(
+            detail.contains("from 192.0.2.10 (no reverse DNS name, HELO"),
+            "{detail}"
+        );
 
         for (cip, ipv, dir) in [
             ("192.0.2.10", "CAL", "INB"),
