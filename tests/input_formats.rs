@@ -762,8 +762,8 @@ fn missing_path_is_an_error() {
     );
 }
 
-/// Outlook items that are not mail are read, and their report says they are not messages
-/// rather than scoring them as clean mail.
+/// Outlook items that are not mail are read, and their report states that they are not
+/// messages rather than scoring them as clean mail.
 #[test]
 fn outlook_items_that_are_not_mail_are_named() {
     for (file, kind) in [

@@ -147,7 +147,7 @@ pub fn read_auth(block: &HeaderBlock, chain: &RelayChain, config: &AnalysisConfi
             if expected_form && finding.id == "auth.missing-authserv-id" {
                 finding.severity = Severity::Info;
                 // The name is missing, but the position ties a trusted field to the
-                // recipient's systems. The detail tells which of the two applies.
+                // recipient's systems. The detail names which of the two applies.
                 let place = if trusted {
                     "It is trusted here by its position: above the first external hop, where only the recipient's systems write."
                 } else {

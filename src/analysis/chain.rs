@@ -151,18 +151,9 @@ pub fn move_boundary_behind_gateway(
 pub fn origin_on_filtering_service(chain: &RelayChain) -> Option<Finding> {
     let edge = chain.boundary_hop()?;
     let edge_ip = edge.received.from_ip?;
-    let names = |hop: &Hop| {
-        [
-            hop.received.from_rdns.clone(),
-            hop.received.from_host.clone(),
-            hop.received.helo.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<String>>()
-    };
-    let service_host = names(edge)
-        .into_iter()
+    let service_host = edge
+        .received
+        .sender_names()
         .find(|name| crate::platform::gateways::is_gateway_host(name))?;
     // The newest older hop that a server of the service received from a public address
     // outside it: the hand-over to the service.
@@ -177,9 +168,10 @@ pub fn origin_on_filtering_service(chain: &RelayChain) -> Option<Finding> {
                 .received
                 .from_ip
                 .is_some_and(|ip| !crate::iplist::is_non_public(ip))
-            && !names(hop)
-                .iter()
-                .any(|name| crate::platform::gateways::is_gateway_host(name))
+            && !hop
+                .received
+                .sender_names()
+                .any(crate::platform::gateways::is_gateway_host)
     });
     let handed = match entry.and_then(|hop| Some((hop, hop.received.from_ip?))) {
         Some((hop, ip)) => format!(
@@ -610,7 +602,7 @@ fn resent_after_gap(older: &Hop, newer: &Hop, seconds: f64, spanned: bool) -> Fi
 
 /// Builds the `chain.clock-skew` finding for a hop stamped `seconds` before the hop below it.
 /// `sender_side` is set when both hops are below the first external hop. The sender's
-/// systems stamped both, where a wrong clock or zone label is common, so the skew tells
+/// systems stamped both, where a wrong clock or zone label is common, so the skew shows
 /// nothing about the hand-over to the recipient.
 fn clock_skew(older: &Hop, newer: &Hop, seconds: f64, sender_side: bool) -> Finding {
     let (severity, title, cause) = if seconds < SMALL_SKEW_SECONDS {

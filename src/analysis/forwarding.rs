@@ -7,8 +7,8 @@
 //! declared in `allow_forwarders`, to a trusted ARC sealer that sealed the message, or to
 //! the mailing list named by the message's own List-Id or List-Post field. A list that
 //! names itself in one domain and sends from another (Yahoo Groups) counts when its
-//! envelope sender is in the domain of a server that sent the message on, and so does a
-//! list server's own envelope (`owner-NAME`, `NAME-owner`, `NAME-request`).
+//! envelope sender is in the domain of a server that sent the message on. So does a list
+//! server's own envelope (`owner-NAME`, `NAME-owner`, `NAME-request`).
 
 use crate::analysis::Report;
 use crate::analysis::chain::Hop;
@@ -93,26 +93,11 @@ fn list_server_envelope(report: &Report) -> Option<String> {
 /// whatever the group's domain.
 fn list_server_hop<'a>(report: &'a Report, list: &str, google_group: bool) -> Option<&'a Hop> {
     report.chain.hops.iter().rev().find(|hop| {
-        let names = [
-            hop.received.from_rdns.as_deref(),
-            hop.received.from_host.as_deref(),
-            hop.received.helo.as_deref(),
-        ];
-        names.into_iter().flatten().any(|name| {
+        hop.received.sender_names().any(|name| {
             org_domain(name.trim_end_matches('.'))
                 .is_some_and(|d| d == list || (google_group && d == "google.com"))
         })
     })
-}
-
-/// Returns the best name of the server that sent `hop`: its reverse-DNS name, else the
-/// name it gave.
-fn server_name(hop: &Hop) -> Option<&str> {
-    hop.received
-        .from_rdns
-        .as_deref()
-        .or(hop.received.from_host.as_deref())
-        .or(hop.received.helo.as_deref())
 }
 
 /// Returns the organisational domains of the reverse-DNS names of the servers that sent
@@ -272,7 +257,12 @@ pub fn list_resend_finding(report: &Report) -> Option<Finding> {
                 " The origin, {ip} (hop {hop}), is the list's outbound server, not the author's."
             )),
             Some(server) => {
-                let name = server_name(server).unwrap_or("the list's server");
+                // The reverse-DNS name when the hop gives one, else the name it gave.
+                let name = server
+                    .received
+                    .sender_names()
+                    .next()
+                    .unwrap_or("the list's server");
                 let address = server
                     .received
                     .from_ip

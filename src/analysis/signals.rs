@@ -314,14 +314,9 @@ fn spf_failure(report: &Report) -> Option<(&'static str, String)> {
     // Step 3: a failure for the origin's address, unless a filtering service is the origin.
     let origin = report.origin.as_ref()?;
     let origin_hop = report.chain.hops.get(origin.hop?.checked_sub(1)?)?;
-    let sender_names = [
-        origin_hop.received.from_rdns.as_deref(),
-        origin_hop.received.from_host.as_deref(),
-        origin_hop.received.helo.as_deref(),
-    ];
-    if sender_names
-        .into_iter()
-        .flatten()
+    if origin_hop
+        .received
+        .sender_names()
         .any(crate::platform::gateways::is_gateway_host)
     {
         return None;

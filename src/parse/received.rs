@@ -78,6 +78,20 @@ pub struct Received {
     pub findings: Vec<Finding>,
 }
 
+impl Received {
+    /// Returns the names the sending host went by: the reverse-DNS name, the name after
+    /// `from` and the HELO name, in that order, each when present.
+    pub fn sender_names(&self) -> impl Iterator<Item = &str> {
+        [
+            self.from_rdns.as_deref(),
+            self.from_host.as_deref(),
+            self.helo.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
 /// Parses the unfolded value of a Received field (without the `Received:` name).
 pub fn parse_received(value: &str) -> Received {
     // A whole field wrapped in brackets (`[from a by b; date]`), seen from old gateways.

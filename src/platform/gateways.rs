@@ -91,9 +91,9 @@ const RULES: &[GatewayRule] = &[
     },
 ];
 
-/// Organisational domains of the servers that filtering services deliver mail from: a
-/// message handed over by one of them was checked by the service, and a receiver behind
-/// it that checks SPF again sees the service's address, not the sender's.
+/// Organisational domains of the servers that filtering services deliver mail from. A
+/// receiver behind such a service that checks SPF again checks the service's address, not
+/// the sender's.
 const GATEWAY_DOMAINS: &[&str] = &[
     "pphosted.com",
     "ppe-hosted.com",
@@ -106,9 +106,11 @@ const GATEWAY_DOMAINS: &[&str] = &[
 pub fn is_gateway_host(host: &str) -> bool {
     let host = host.trim_end_matches('.');
     GATEWAY_DOMAINS.iter().any(|domain| {
+        // A subdomain ends with `.domain`: the byte before the domain is a dot.
+        let before = host.len().checked_sub(domain.len() + 1);
         host.eq_ignore_ascii_case(domain)
             || (ends_with_ci(host, domain)
-                && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
+                && before.is_some_and(|at| host.as_bytes().get(at) == Some(&b'.')))
     })
 }
 

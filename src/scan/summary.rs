@@ -422,8 +422,8 @@ mod tests {
         );
     }
 
-    /// A top list says how many entries it leaves out, and how many of those have as many
-    /// messages as its last entry.
+    /// A top list reports how many entries it leaves out, and how many of those have as
+    /// many messages as its last entry.
     #[test]
     fn top_list_tells_what_it_leaves_out() {
         let mut summary = Summary::default();
